@@ -1,0 +1,112 @@
+package archive
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// DefaultBlockBytes is the size of the blocks text is cut into.
+const DefaultBlockBytes = 1 << 20
+
+// block is a run of whole lines, or the marker of a line too long to hold.
+type block struct {
+	buf      *[]byte // pooled storage behind data
+	data     []byte  // whole lines; the last may lack its newline at EOF
+	first    int64   // number of the first line in data
+	overlong bool    // a line of at least the block size was skipped at line first
+	err      error   // a read error, after the last good block
+}
+
+type bufferPool struct {
+	size int
+	pool sync.Pool
+}
+
+func newBufferPool(size int) *bufferPool {
+	bp := &bufferPool{size: size}
+	bp.pool.New = func() any { b := make([]byte, size); return &b }
+	return bp
+}
+
+func (bp *bufferPool) get() *[]byte  { return bp.pool.Get().(*[]byte) }
+func (bp *bufferPool) put(b *[]byte) { bp.pool.Put(b) }
+
+// blockReader cuts a text stream into blocks at the last newline of each
+// buffer, carrying the partial last line over, so no line length limit other
+// than the block size exists (unlike bufio.Scanner's).
+type blockReader struct {
+	r    io.Reader
+	bufs *bufferPool
+	tail []byte // the partial line carried to the next block
+	line int64  // number of the next line
+	eof  bool
+}
+
+func newBlockReader(r io.Reader, bufs *bufferPool, firstLine int64) *blockReader {
+	return &blockReader{r: r, bufs: bufs, line: firstLine}
+}
+
+// next returns the next block, or io.EOF after the last one.
+func (br *blockReader) next() (block, error) {
+	if br.eof && len(br.tail) == 0 {
+		return block{}, io.EOF
+	}
+	buf := br.bufs.get()
+	b := append((*buf)[:0], br.tail...)
+	br.tail = br.tail[:0]
+	for len(b) < cap(b) && !br.eof {
+		n, err := br.r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			br.eof = true
+		} else if err != nil {
+			br.bufs.put(buf)
+			return block{}, fmt.Errorf("cannot read after line %d: %w", br.line-1, err)
+		}
+	}
+	if len(b) == 0 {
+		br.bufs.put(buf)
+		return block{}, io.EOF
+	}
+	data := b
+	if !br.eof {
+		cut := bytes.LastIndexByte(b, '\n')
+		if cut < 0 {
+			br.bufs.put(buf)
+			return br.skipOverlong()
+		}
+		data = b[:cut+1]
+		br.tail = append(br.tail, b[cut+1:]...)
+	}
+	blk := block{buf: buf, data: data, first: br.line}
+	br.line += int64(bytes.Count(data, []byte{'\n'}))
+	if data[len(data)-1] != '\n' {
+		br.line++
+	}
+	return blk, nil
+}
+
+// skipOverlong discards input up to the end of a line that fills a whole
+// block and reports it.
+func (br *blockReader) skipOverlong() (block, error) {
+	blk := block{first: br.line, overlong: true}
+	br.line++
+	scratch := br.bufs.get()
+	defer br.bufs.put(scratch)
+	for !br.eof {
+		n, err := br.r.Read(*scratch)
+		if i := bytes.IndexByte((*scratch)[:n], '\n'); i >= 0 {
+			br.tail = append(br.tail[:0], (*scratch)[i+1:n]...)
+			return blk, nil
+		}
+		if errors.Is(err, io.EOF) {
+			br.eof = true
+		} else if err != nil {
+			return block{}, fmt.Errorf("cannot read line %d: %w", blk.first, err)
+		}
+	}
+	return blk, nil
+}

@@ -1,0 +1,363 @@
+package archive
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/flowlens/flowlens/parser"
+)
+
+// Options tune a Run. Zero values take the defaults.
+type Options struct {
+	Jobs            int            // inputs read at once (default GOMAXPROCS)
+	BlockBytes      int            // size of the blocks text is cut into (default 1 MiB)
+	BatchesPerInput int            // batches an input may have in flight at the sink (default 4)
+	Format          *parser.Format // the explicit format for headerless inputs, or nil
+	MaxLineBytes    int            // longer lines are invalid (default parser.DefaultMaxLineBytes)
+	MaxSamples      int            // rejected-line samples kept per input (default 20)
+	// OnDone, if set, is called once per input when it is finished, from the
+	// goroutine that read it.
+	OnDone func(*Result)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Jobs <= 0 {
+		o.Jobs = runtime.GOMAXPROCS(0)
+	}
+	if o.BlockBytes <= 0 {
+		o.BlockBytes = DefaultBlockBytes
+	}
+	if o.BatchesPerInput <= 0 {
+		o.BatchesPerInput = 4
+	}
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = parser.DefaultMaxLineBytes
+	}
+	if o.MaxSamples <= 0 {
+		o.MaxSamples = 20
+	}
+	return o
+}
+
+// Result is what became of one input.
+type Result struct {
+	Source      string
+	Kind        parser.InputKind
+	Format      *parser.Format
+	Compressed  bool
+	StoredBytes int64 // bytes read from storage
+	TextBytes   int64 // bytes of decompressed text
+	Stats       parser.Stats
+	Warnings    []string
+	Err         error // why the input could not be read to its end, or nil
+}
+
+// Sink receives the batches of input number input (its index in the sources).
+// It is called from several goroutines at once, and in order for any one
+// input. It owns b and must call b.Release once done with it; an input waits
+// while BatchesPerInput of its batches are unreleased. An error from the sink
+// stops the whole run.
+type Sink func(input int, b *parser.Batch) error
+
+// Run reads every source with up to opts.Jobs at once and hands the parsed
+// batches to sink. An input that cannot be read (missing, corrupt, truncated)
+// gets an error in its Result while the others complete. Run itself fails
+// only when the sink fails or ctx is cancelled. Results are in source order.
+func Run(ctx context.Context, srcs []Source, opts Options, sink Sink) ([]Result, error) {
+	opts = opts.withDefaults()
+	r := &runner{opts: opts, sink: sink, bufs: newBufferPool(opts.BlockBytes), batches: newBatchPool()}
+	results := make([]Result, len(srcs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Jobs)
+	for i := range srcs {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			res := &results[i]
+			res.Source = srcs[i].Name
+			err := r.read(gctx, i, &srcs[i], res)
+			if opts.OnDone != nil {
+				opts.OnDone(res)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return results, err
+	}
+	return results, ctx.Err()
+}
+
+type runner struct {
+	opts    Options
+	sink    Sink
+	bufs    *bufferPool
+	batches *batchPool
+}
+
+// errSink marks errors of the sink, which stop the run.
+type errSink struct{ err error }
+
+func (e errSink) Error() string { return e.err.Error() }
+func (e errSink) Unwrap() error { return e.err }
+
+// read processes one input. Errors of the input go into res.Err; the returned
+// error is a sink failure or cancellation, which stops the run.
+func (r *runner) read(ctx context.Context, idx int, src *Source, res *Result) error {
+	err := r.readInput(ctx, idx, src, res)
+	var se errSink
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se):
+		return se.err
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	res.Err = fmt.Errorf("%s: %w", src.Name, err)
+	return nil
+}
+
+func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Result) error {
+	rc, err := src.Open(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot open: %w", err)
+	}
+	defer rc.Close()
+	stored := &countingReader{r: rc}
+	dec, err := newDecompressor(stored)
+	if err != nil {
+		return err
+	}
+	defer dec.Close()
+	res.Compressed = dec.Compressed
+	text := &countingReader{r: dec.Text}
+	defer func() {
+		res.StoredBytes = stored.n.Load()
+		res.TextBytes = text.n.Load()
+	}()
+	peeker := bufio.NewReaderSize(text, 64<<10)
+	head, err := peeker.Peek(64 << 10)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return fmt.Errorf("cannot read: %w", err)
+	}
+	res.Kind = parser.Sniff(head)
+	if res.Kind == parser.InputEmpty {
+		return nil
+	}
+	if res.Kind == parser.InputSubscription {
+		return r.readSubscription(ctx, idx, peeker, res)
+	}
+	first := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		first = head[:i]
+	}
+	res.Format, err = parser.ResolveFormat(res.Kind, first, r.opts.Format)
+	if err != nil {
+		return fmt.Errorf("line 1: %w", err)
+	}
+	firstLine := int64(1)
+	if res.Kind == parser.InputS3Text {
+		if _, err := peeker.ReadSlice('\n'); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("cannot read header line: %w", err)
+		}
+		res.Stats.Lines++
+		res.Stats.Headers++
+		firstLine = 2
+		if unk := res.Format.Unknown(); len(unk) > 0 {
+			res.Warnings = append(res.Warnings, "unknown fields kept as strings: "+strings.Join(unk, ", "))
+		}
+	}
+	p := r.parser(res.Kind == parser.InputCloudWatchExport)
+	return r.pipe(ctx, idx, res, p, func(ctx context.Context, out chan<- block) error {
+		br := newBlockReader(peeker, r.bufs, firstLine)
+		for {
+			blk, err := br.next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			select {
+			case out <- blk:
+			case <-ctx.Done():
+				r.bufs.put(blk.buf)
+				return ctx.Err()
+			}
+		}
+	})
+}
+
+func (r *runner) parser(stripTimestamp bool) *parser.Parser {
+	p := parser.NewParser()
+	p.MaxLineBytes = r.opts.MaxLineBytes
+	p.StripTimestamp = stripTimestamp
+	return p
+}
+
+// pipe runs produce in its own goroutine, so that reading and decompressing
+// the next block overlaps parsing the current one, and parses every block it
+// sends into batches for the sink.
+func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parser, produce func(context.Context, chan<- block) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	blocks := make(chan block, 2)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(blocks)
+		readErr <- produce(ctx, blocks)
+	}()
+	inFlight := make(chan struct{}, r.opts.BatchesPerInput)
+	var sinkErr error
+	for blk := range blocks {
+		if sinkErr != nil {
+			r.bufs.put(blk.buf)
+			continue
+		}
+		if blk.overlong {
+			res.Stats.Lines++
+			res.Stats.Reject(blk.first, parser.ReasonLineTooLong, "", nil, r.opts.MaxSamples)
+			continue
+		}
+		select {
+		case inFlight <- struct{}{}:
+		case <-ctx.Done():
+			r.bufs.put(blk.buf)
+			sinkErr = ctx.Err()
+			continue
+		}
+		b := r.batches.get(res.Format, inFlight)
+		p.ParseBlock(b, blk.data, blk.first)
+		r.bufs.put(blk.buf)
+		res.Stats.Add(&b.Stats, r.opts.MaxSamples)
+		if err := r.sink(idx, b); err != nil {
+			sinkErr = errSink{err}
+			cancel()
+		}
+	}
+	if sinkErr != nil {
+		return sinkErr
+	}
+	return <-readErr
+}
+
+// readSubscription decodes CloudWatch Logs subscription envelopes and parses
+// each log event's message as one record; the event's ordinal in the file
+// stands in for the line number.
+func (r *runner) readSubscription(ctx context.Context, idx int, text io.Reader, res *Result) error {
+	bs := r.opts.BlockBytes
+	p := r.parser(false)
+	return r.pipe(ctx, idx, res, p, func(ctx context.Context, out chan<- block) error {
+		var cur block
+		event := int64(1)
+		send := func() error {
+			if cur.buf == nil {
+				return nil
+			}
+			select {
+			case out <- cur:
+				cur = block{}
+				return nil
+			case <-ctx.Done():
+				r.bufs.put(cur.buf)
+				cur = block{}
+				return ctx.Err()
+			}
+		}
+		err := parser.ReadSubscription(text, func(m *parser.SubscriptionMessage) error {
+			for _, ev := range m.LogEvents {
+				if res.Format == nil {
+					res.Format = r.opts.Format
+					if res.Format == nil {
+						res.Format = parser.DetectFormat([]byte(ev.Message))
+					}
+				}
+				if cur.buf != nil && len(cur.data)+len(ev.Message)+1 > bs {
+					if err := send(); err != nil {
+						return err
+					}
+				}
+				if cur.buf == nil {
+					cur = block{buf: r.bufs.get(), first: event}
+					cur.data = (*cur.buf)[:0]
+				}
+				start := len(cur.data)
+				cur.data = append(cur.data, ev.Message...)
+				cur.data = append(cur.data, '\n')
+				// A message is one record: an embedded newline must not split it.
+				msg := cur.data[start : len(cur.data)-1]
+				for i, c := range msg {
+					if c == '\n' || c == '\r' {
+						msg[i] = ' '
+					}
+				}
+				event++
+			}
+			return nil
+		})
+		if err != nil {
+			if cur.buf != nil {
+				r.bufs.put(cur.buf)
+			}
+			return err
+		}
+		return send()
+	})
+}
+
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// batchPool recycles batches per format, so steady-state parsing reuses the
+// same column buffers.
+type batchPool struct {
+	mu   sync.Mutex
+	free map[string][]*parser.Batch
+}
+
+func newBatchPool() *batchPool { return &batchPool{free: map[string][]*parser.Batch{}} }
+
+// get returns an empty batch of format f whose Release returns it here and
+// frees one slot of inFlight.
+func (bp *batchPool) get(f *parser.Format, inFlight chan struct{}) *parser.Batch {
+	key := f.String()
+	bp.mu.Lock()
+	var b *parser.Batch
+	if list := bp.free[key]; len(list) > 0 {
+		b = list[len(list)-1]
+		bp.free[key] = list[:len(list)-1]
+	}
+	bp.mu.Unlock()
+	if b == nil {
+		b = parser.NewBatch(f)
+	}
+	b.Format = f
+	b.SetRelease(func(b *parser.Batch) {
+		b.Reset()
+		bp.mu.Lock()
+		bp.free[key] = append(bp.free[key], b)
+		bp.mu.Unlock()
+		<-inFlight
+	})
+	return b
+}

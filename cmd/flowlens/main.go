@@ -1,0 +1,63 @@
+// Command flowlens analyses AWS VPC and Transit Gateway flow logs.
+//
+// Run "flowlens help" for the commands and "flowlens COMMAND --help" for
+// their flags. Exit status: 0 when every input was read, 1 when some input
+// failed (the others are still processed), 2 for usage errors.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// Exit codes scripts can rely on.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+const usage = `flowlens reads AWS VPC and Transit Gateway flow logs (S3 text files with a
+header, headerless records, CloudWatch Logs exports and subscription
+payloads; gzip or plain) and reports what they hold.
+
+Usage:
+  flowlens analyze [flags] INPUT...   parse inputs and report per-file counts
+  flowlens version                    print the version
+  flowlens help                       show this text
+
+INPUT is a file, a directory (searched recursively) or a glob pattern.
+
+Exit status: 0 every input was read; 1 some input failed (the others are
+still processed); 2 usage error.
+
+Example:
+  flowlens analyze testdata/
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "analyze":
+		return analyze(args[1:], os.Stdout, os.Stderr)
+	case "version", "--version":
+		fmt.Println("flowlens", version)
+		return exitOK
+	case "help", "-h", "--help", "-help":
+		fmt.Print(usage)
+		return exitOK
+	default:
+		fmt.Fprintf(os.Stderr, "flowlens: unknown command %q (want analyze, version or help)\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}

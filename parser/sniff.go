@@ -1,0 +1,119 @@
+package parser
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// InputKind is the layout of an input, detected from its first bytes.
+type InputKind uint8
+
+// The input kinds flowlens reads.
+const (
+	InputEmpty            InputKind = iota // no content at all
+	InputS3Text                            // a header line, then records (S3 delivery)
+	InputRecords                           // records without a header (Firehose, hand-made files)
+	InputCloudWatchExport                  // "<ISO-8601 timestamp> <record>" lines (CreateExportTask)
+	InputSubscription                      // CloudWatch Logs subscription JSON envelopes
+)
+
+// String names the kind for logs and reports.
+func (k InputKind) String() string {
+	switch k {
+	case InputS3Text:
+		return "s3-text"
+	case InputRecords:
+		return "records"
+	case InputCloudWatchExport:
+		return "cloudwatch-export"
+	case InputSubscription:
+		return "cloudwatch-subscription"
+	default:
+		return "empty"
+	}
+}
+
+// Sniff detects the kind of an input from the start of its decompressed
+// content (a few KiB are plenty; the first line is what matters).
+func Sniff(prefix []byte) InputKind {
+	prefix = bytes.TrimPrefix(prefix, utf8BOM)
+	first := firstLine(prefix)
+	trimmed := bytes.TrimLeft(prefix, " \t\r\n")
+	switch {
+	case len(trimmed) == 0:
+		return InputEmpty
+	case trimmed[0] == '{':
+		return InputSubscription
+	case exportTimestampLen(trimLine(first)) > 0:
+		return InputCloudWatchExport
+	case IsHeader(first):
+		return InputS3Text
+	default:
+		return InputRecords
+	}
+}
+
+// firstLine returns the bytes up to the first newline (or all of b).
+func firstLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// IsHeader reports whether line is a header of field names: every token looks
+// like a field name and at least half of them are known fields. Record values
+// such as "eni-0a1b" look like names but are not known fields.
+func IsHeader(line []byte) bool {
+	line = trimLine(bytes.TrimPrefix(line, utf8BOM))
+	toks := bytes.Fields(line)
+	if len(toks) == 0 {
+		return false
+	}
+	known := 0
+	for _, t := range toks {
+		if c := t[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+		if !validFieldName(canonicalName(string(t))) {
+			return false
+		}
+		if _, ok := LookupField(string(t)); ok {
+			known++
+		}
+	}
+	return 2*known >= len(toks)
+}
+
+// ResolveFormat decides the format of an input of kind k whose first line is
+// first: the header line for S3 text; else the explicit format when given;
+// else the Transit Gateway default when the record's second token starts with
+// "TransitGateway", and the default VPC format otherwise.
+func ResolveFormat(k InputKind, first []byte, explicit *Format) (*Format, error) {
+	first = trimLine(bytes.TrimPrefix(first, utf8BOM))
+	if k == InputS3Text {
+		return ParseHeader(first)
+	}
+	if explicit != nil {
+		return explicit, nil
+	}
+	if k == InputCloudWatchExport {
+		n := exportTimestampLen(first)
+		if n == 0 {
+			return nil, fmt.Errorf("cannot resolve format: first line has no export timestamp")
+		}
+		first = first[n:]
+	}
+	return DetectFormat(first), nil
+}
+
+// DetectFormat picks the default format for a headerless record: the Transit
+// Gateway default when its second token starts with "TransitGateway"
+// (resource-type), the VPC default otherwise.
+func DetectFormat(record []byte) *Format {
+	toks := bytes.Fields(record)
+	if len(toks) > 1 && bytes.HasPrefix(toks[1], []byte("TransitGateway")) {
+		return TGWDefaultFormat()
+	}
+	return DefaultFormat()
+}
