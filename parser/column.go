@@ -14,7 +14,6 @@ type Column struct {
 
 	valid []byte
 	nulls int
-	n     int
 
 	i32     []int32
 	i64     []int64
@@ -32,7 +31,6 @@ func newColumn(f Field) Column {
 func (c *Column) reset() {
 	c.valid = c.valid[:0]
 	c.nulls = 0
-	c.n = 0
 	c.i32 = c.i32[:0]
 	c.i64 = c.i64[:0]
 	c.data = c.data[:0]
@@ -43,7 +41,18 @@ func (c *Column) reset() {
 }
 
 // Len returns the number of rows.
-func (c *Column) Len() int { return c.n }
+func (c *Column) Len() int {
+	switch c.Field.Kind {
+	case KindInt32:
+		return len(c.i32)
+	case KindInt64:
+		return len(c.i64)
+	case KindIP:
+		return len(c.ip) / 16
+	default:
+		return len(c.offsets) - 1
+	}
+}
 
 // NullCount returns the number of NULL rows.
 func (c *Column) NullCount() int { return c.nulls }
@@ -70,7 +79,8 @@ func (c *Column) IP(i int) netip.Addr {
 	return netip.AddrFrom16([16]byte(c.ip[i*16 : i*16+16])).Unmap()
 }
 
-// Validity returns the validity bitmap, (Len()+7)/8 bytes.
+// Validity returns the validity bitmap: at least (Len()+7)/8 bytes; bits
+// past Len() are set.
 func (c *Column) Validity() []byte { return c.valid }
 
 // Int32Values returns the values of an int32 column.
@@ -88,21 +98,17 @@ func (c *Column) Data() []byte { return c.data }
 // IPBytes returns the 16-byte addresses of an IP column, 16*Len() bytes.
 func (c *Column) IPBytes() []byte { return c.ip }
 
-// setValid appends one validity bit.
-func (c *Column) setValid(ok bool) {
-	n := c.n
-	if n&7 == 0 {
-		c.valid = append(c.valid, 0)
-	}
-	if ok {
-		c.valid[n>>3] |= 1 << (n & 7)
-	} else {
-		c.nulls++
-	}
-	c.n = n + 1
+// The validity bitmap is kept by row, not by value: a Batch appends a byte
+// of ones to every column before each eighth row, and a NULL clears its bit.
+// So a valid value costs no bitmap work, which is most of them.
+
+// nullAt clears the validity bit of row.
+func (c *Column) nullAt(row int) {
+	c.valid[row>>3] &^= 1 << (row & 7)
+	c.nulls++
 }
 
-func (c *Column) appendNull() {
+func (c *Column) appendNull(row int) {
 	switch c.Field.Kind {
 	case KindInt32:
 		c.i32 = append(c.i32, 0)
@@ -113,25 +119,19 @@ func (c *Column) appendNull() {
 	default:
 		c.offsets = append(c.offsets, int32(len(c.data)))
 	}
-	c.setValid(false)
+	c.nullAt(row)
 }
 
 var zeroIP [16]byte
 
-// truncate drops rows from n on; it undoes a partly appended record.
+// truncate drops the values of rows from n on; it undoes a partly appended
+// record. Validity bits of dropped rows are set again.
 func (c *Column) truncate(n int) {
-	if c.n <= n {
-		return
-	}
-	for i := n; i < c.n; i++ {
+	for i := n; i < c.Len(); i++ {
 		if c.IsNull(i) {
 			c.nulls--
+			c.valid[i>>3] |= 1 << (i & 7)
 		}
-	}
-	c.n = n
-	c.valid = c.valid[:(n+7)>>3]
-	if n&7 != 0 {
-		c.valid[n>>3] &= byte(1)<<(n&7) - 1
 	}
 	switch c.Field.Kind {
 	case KindInt32:

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"unsafe"
@@ -74,7 +75,12 @@ func (p *Parser) ParseLine(b *Batch, l []byte, lineNo int64) {
 		}
 	}
 	rows := b.rows
-	r, col, tok := appendRecord(b.Columns, rec)
+	if rows&7 == 0 && len(b.Columns[0].valid) == rows>>3 {
+		for i := range b.Columns {
+			b.Columns[i].valid = append(b.Columns[i].valid, 0xff)
+		}
+	}
+	r, col, tok := appendRecord(b.Columns, rec, rows)
 	if r == ReasonNone {
 		b.rows = rows + 1
 		b.Stats.Records++
@@ -103,109 +109,116 @@ func isBlank(l []byte) bool {
 	return true
 }
 
-// appendRecord appends one space-separated record to cols. On failure it
-// returns the reason, the index of the offending column (-1 for a field-count
-// error) and the offending token; cols may then hold a partial row.
-func appendRecord(cols []Column, l []byte) (Reason, int, []byte) {
-	i, pos, n := 0, 0, len(l)
-	for pos < n {
-		if l[pos] == ' ' {
+// appendRecord appends one record, fields separated by runs of spaces, to
+// cols as row number row. On failure it returns the reason, the index of the
+// offending column (-1 for a field-count error) and the offending token; cols
+// may then hold a partial row. Each field is scanned once: the kind's parser
+// finds the end of its own token.
+func appendRecord(cols []Column, l []byte, row int) (Reason, int, []byte) {
+	pos, n := 0, len(l)
+	for i := range cols {
+		for pos < n && l[pos] == ' ' {
+			pos++
+		}
+		if pos >= n {
+			return ReasonTooFewFields, -1, nil
+		}
+		c := &cols[i]
+		if l[pos] == '-' && (pos+1 == n || l[pos+1] == ' ') {
+			c.appendNull(row)
 			pos++
 			continue
 		}
-		end := bytes.IndexByte(l[pos:], ' ')
-		if end < 0 {
-			end = n
-		} else {
-			end += pos
+		var end int
+		var r Reason
+		switch c.Field.Kind {
+		case KindInt32:
+			var v int64
+			v, end, r = scanUint(l, pos)
+			if r == ReasonNone {
+				if v > c.Field.limit() {
+					r = ReasonOutOfRange
+				} else {
+					c.i32 = append(c.i32, int32(v))
+				}
+			}
+		case KindInt64:
+			var v int64
+			v, end, r = scanUint(l, pos)
+			if r == ReasonNone {
+				c.i64 = append(c.i64, v)
+			}
+		case KindIP:
+			end, r = c.appendIP(l, pos)
+		default:
+			end = tokenEnd(l, pos)
+			c.data = append(c.data, l[pos:end]...)
+			c.offsets = append(c.offsets, int32(len(c.data)))
 		}
-		if i == len(cols) {
-			return ReasonTooManyFields, -1, nil
+		if r != ReasonNone {
+			return r, i, l[pos:tokenEnd(l, pos)]
 		}
-		tok := l[pos:end]
-		if r := cols[i].appendText(tok); r != ReasonNone {
-			return r, i, tok
-		}
-		i++
 		pos = end
 	}
-	if i < len(cols) {
-		return ReasonTooFewFields, -1, nil
+	for pos < n && l[pos] == ' ' {
+		pos++
+	}
+	if pos < n {
+		return ReasonTooManyFields, -1, nil
 	}
 	return ReasonNone, 0, nil
 }
 
-// appendText appends one non-empty token; "-" is NULL.
-func (c *Column) appendText(tok []byte) Reason {
-	if len(tok) == 1 && tok[0] == '-' {
-		c.appendNull()
-		return ReasonNone
+// limit returns the largest valid value of an int32 field.
+func (f *Field) limit() int64 {
+	if f.Max != 0 {
+		return f.Max
 	}
-	switch c.Field.Kind {
-	case KindInt32:
-		v, r := parseUint(tok)
-		if r != ReasonNone {
-			return r
-		}
-		limit := int64(math.MaxInt32)
-		if c.Field.Max != 0 {
-			limit = c.Field.Max
-		}
-		if v > limit {
-			return ReasonOutOfRange
-		}
-		c.i32 = append(c.i32, int32(v))
-	case KindInt64:
-		v, r := parseUint(tok)
-		if r != ReasonNone {
-			return r
-		}
-		c.i64 = append(c.i64, v)
-	case KindIP:
-		if a, ok := parseIPv4(tok); ok {
-			c.ip = append(c.ip, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a[0], a[1], a[2], a[3])
-		} else if a16, ok := parseIPv6(tok); ok {
-			c.ip = append(c.ip, a16[:]...)
-		} else {
-			return ReasonBadIP
-		}
-	default:
-		c.data = append(c.data, tok...)
-		c.offsets = append(c.offsets, int32(len(c.data)))
-	}
-	c.setValid(true)
-	return ReasonNone
+	return math.MaxInt32
 }
 
-// parseUint parses a non-negative decimal integer without sign, rejecting
-// values that overflow int64 rather than wrapping or clamping them.
-func parseUint(tok []byte) (int64, Reason) {
-	if len(tok) == 0 {
-		return 0, ReasonNotANumber
+// tokenEnd returns the index of the space that ends the token at pos, or len(l).
+func tokenEnd(l []byte, pos int) int {
+	if i := bytes.IndexByte(l[pos:], ' '); i >= 0 {
+		return pos + i
 	}
-	if len(tok) <= 18 { // 18 digits cannot overflow int64: no check in the loop
-		var v int64
-		for _, c := range tok {
-			d := c - '0'
-			if d > 9 {
-				return 0, badNumber(tok)
-			}
-			v = v*10 + int64(d)
-		}
-		return v, ReasonNone
-	}
+	return len(l)
+}
+
+// scanUint parses the non-negative decimal integer at l[pos:] up to the next
+// space, rejecting values that overflow int64 rather than wrapping or
+// clamping them. It returns the value and the end of the token.
+func scanUint(l []byte, pos int) (int64, int, Reason) {
 	var v int64
-	for _, c := range tok {
+	i := pos
+	for ; i < len(l); i++ {
+		c := l[i]
+		if c == ' ' {
+			break
+		}
 		d := c - '0'
 		if d > 9 {
-			return 0, badNumber(tok)
+			end := tokenEnd(l, i)
+			return 0, end, badNumber(l[pos:end])
 		}
-		if v > (math.MaxInt64-int64(d))/10 {
-			return 0, ReasonOverflow
+		if i-pos >= 18 && v > (math.MaxInt64-int64(d))/10 { // 18 digits cannot overflow
+			return 0, tokenEnd(l, i), ReasonOverflow
 		}
 		v = v*10 + int64(d)
 	}
-	return v, ReasonNone
+	if i == pos {
+		return 0, i, ReasonNotANumber
+	}
+	return v, i, ReasonNone
+}
+
+// parseUint parses a whole token as scanUint does.
+func parseUint(tok []byte) (int64, Reason) {
+	if bytes.IndexByte(tok, ' ') >= 0 {
+		return 0, ReasonNotANumber
+	}
+	v, _, r := scanUint(tok, 0)
+	return v, r
 }
 
 // badNumber classifies a token that is not a non-negative integer.
@@ -221,37 +234,80 @@ func badNumber(tok []byte) Reason {
 	return ReasonNotANumber
 }
 
-// parseIPv4 parses a dotted quad. Leading zeros are rejected, as netip does,
-// since they are read as octal by some tools.
-func parseIPv4(tok []byte) (a [4]byte, ok bool) {
-	if len(tok) < 7 || len(tok) > 15 {
-		return a, false
+// appendIP parses the address at l[pos:] up to the next space and appends it
+// as 16 bytes: a dotted quad on the fast path, IPv4-mapped; anything else
+// through the IPv6 parser.
+func (c *Column) appendIP(l []byte, pos int) (int, Reason) {
+	if a, end, ok := scanIPv4(l, pos); ok {
+		n := len(c.ip)
+		if cap(c.ip)-n < 16 {
+			c.ip = append(c.ip, zeroIP[:]...)[:n]
+		}
+		c.ip = c.ip[:n+16]
+		// IPv4-mapped: ten zero bytes, 0xffff, then the four octets.
+		binary.LittleEndian.PutUint64(c.ip[n:], 0)
+		binary.LittleEndian.PutUint64(c.ip[n+8:], 0xffff<<16|uint64(binary.LittleEndian.Uint32(a[:]))<<32)
+		return end, ReasonNone
 	}
-	part, octet, digits := 0, 0, 0
-	for _, c := range tok {
-		if c == '.' {
-			if digits == 0 || part == 3 {
-				return a, false
+	end := tokenEnd(l, pos)
+	a16, ok := parseIPv6(l[pos:end])
+	if !ok {
+		return end, ReasonBadIP
+	}
+	c.ip = append(c.ip, a16[:]...)
+	return end, ReasonNone
+}
+
+// scanIPv4 parses a dotted quad at l[pos:] ending at a space or the end of l.
+// Leading zeros are rejected, as netip does, since some tools read them as
+// octal. The four octets are read by an unrolled loop: no per-byte state.
+func scanIPv4(l []byte, pos int) (a [4]byte, end int, ok bool) {
+	i := pos
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if i >= len(l) || l[i] != '.' {
+				return a, 0, false
 			}
-			a[part] = byte(octet)
-			part, octet, digits = part+1, 0, 0
-			continue
+			i++
 		}
-		d := int(c) - '0'
-		if d < 0 || d > 9 || (digits == 1 && octet == 0) {
-			return a, false
+		if i >= len(l) {
+			return a, 0, false
 		}
-		octet = octet*10 + d
-		digits++
-		if octet > 255 {
-			return a, false
+		v := uint(l[i]) - '0'
+		if v > 9 {
+			return a, 0, false
 		}
+		i++
+		if i < len(l) {
+			if d := uint(l[i]) - '0'; d <= 9 {
+				if v == 0 {
+					return a, 0, false
+				}
+				v = v*10 + d
+				i++
+				if i < len(l) {
+					if d := uint(l[i]) - '0'; d <= 9 {
+						v = v*10 + d
+						i++
+						if v > 255 {
+							return a, 0, false
+						}
+					}
+				}
+			}
+		}
+		a[part] = byte(v)
 	}
-	if part != 3 || digits == 0 {
-		return a, false
+	if i < len(l) && l[i] != ' ' {
+		return a, 0, false
 	}
-	a[3] = byte(octet)
-	return a, true
+	return a, i, true
+}
+
+// parseIPv4 parses a whole token as a dotted quad.
+func parseIPv4(tok []byte) ([4]byte, bool) {
+	a, end, ok := scanIPv4(tok, 0)
+	return a, ok && end == len(tok)
 }
 
 // parseIPv6 parses any RFC 4291 text form (including "::" and an embedded
