@@ -189,3 +189,34 @@ func (s *Stats) Reject(line int64, r Reason, field string, value []byte, maxSamp
 	}
 	s.Samples = append(s.Samples, LineError{Line: line, Reason: r, Field: field, Value: string(value)})
 }
+
+// AppendText appends row i as a flow-log record in the batch's format: fields
+// separated by one space, "-" for NULL, numbers in decimal, IP addresses in
+// RFC 5952 form. A record parsed from single-spaced text in canonical form
+// comes back byte for byte.
+func (b *Batch) AppendText(dst []byte, i int) []byte {
+	for j := range b.Columns {
+		if j > 0 {
+			dst = append(dst, ' ')
+		}
+		dst = b.Columns[j].AppendText(dst, i)
+	}
+	return dst
+}
+
+// AppendText appends the text of row i ("-" for NULL).
+func (c *Column) AppendText(dst []byte, i int) []byte {
+	if c.IsNull(i) {
+		return append(dst, '-')
+	}
+	switch c.Field.Kind {
+	case KindInt32:
+		return strconv.AppendInt(dst, int64(c.i32[i]), 10)
+	case KindInt64:
+		return strconv.AppendInt(dst, c.i64[i], 10)
+	case KindIP:
+		return c.IP(i).AppendTo(dst)
+	default:
+		return append(dst, c.Bytes(i)...)
+	}
+}

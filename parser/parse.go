@@ -55,7 +55,7 @@ func (p *Parser) ParseBlock(b *Batch, block []byte, firstLine int64) int64 {
 // counts it as blank, a repeated header or invalid.
 func (p *Parser) ParseLine(b *Batch, l []byte, lineNo int64) {
 	b.Stats.Lines++
-	if n := len(l); n > 0 && l[n-1] == '\r' {
+	for n := len(l); n > 0 && (l[n-1] == '\r' || l[n-1] == ' '); n-- {
 		l = l[:n-1]
 	}
 	if isBlank(l) {
@@ -156,6 +156,11 @@ func appendRecord(cols []Column, l []byte, row int) (Reason, int, []byte) {
 			c.offsets = append(c.offsets, int32(len(c.data)))
 		}
 		if r != ReasonNone {
+			// A misaligned record shows up as a bad value first: name the
+			// real cause.
+			if k := countTokens(l); k != len(cols) {
+				return fieldCountReason(k, len(cols)), -1, nil
+			}
 			return r, i, l[pos:tokenEnd(l, pos)]
 		}
 		pos = end
@@ -167,6 +172,27 @@ func appendRecord(cols []Column, l []byte, row int) (Reason, int, []byte) {
 		return ReasonTooManyFields, -1, nil
 	}
 	return ReasonNone, 0, nil
+}
+
+// countTokens counts the space-separated tokens of l.
+func countTokens(l []byte) int {
+	k := 0
+	for pos := 0; pos < len(l); {
+		if l[pos] == ' ' {
+			pos++
+			continue
+		}
+		k++
+		pos = tokenEnd(l, pos)
+	}
+	return k
+}
+
+func fieldCountReason(got, want int) Reason {
+	if got < want {
+		return ReasonTooFewFields
+	}
+	return ReasonTooManyFields
 }
 
 // limit returns the largest valid value of an int32 field.
