@@ -307,13 +307,11 @@ func (r *runner) readSubscription(ctx context.Context, idx int, text io.Reader, 
 			}
 			return nil
 		})
-		if err != nil {
-			if cur.buf != nil {
-				r.bufs.put(cur.buf)
-			}
-			return err
+		// The events decoded before an error are parsed all the same.
+		if serr := send(); err == nil {
+			err = serr
 		}
-		return send()
+		return err
 	})
 }
 

@@ -1,0 +1,327 @@
+package archive_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/flowlens/flowlens/archive"
+	"github.com/flowlens/flowlens/bench"
+	"github.com/flowlens/flowlens/parser"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// collect runs srcs and returns the rendered records of each input, in order.
+func collect(t *testing.T, srcs []archive.Source, opts archive.Options) ([]archive.Result, []string) {
+	t.Helper()
+	var mu sync.Mutex
+	out := make([]strings.Builder, len(srcs))
+	results, err := archive.Run(context.Background(), srcs, opts, func(i int, b *parser.Batch) error {
+		defer b.Release()
+		var buf []byte
+		for r := 0; r < b.Len(); r++ {
+			buf = append(b.AppendText(buf, r), '\n')
+		}
+		mu.Lock()
+		out[i].Write(buf)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := make([]string, len(srcs))
+	for i := range out {
+		texts[i] = out[i].String()
+	}
+	return results, texts
+}
+
+// TestGolden parses every sample input under testdata/ (a directory that
+// mixes S3 text of several formats, Transit Gateway logs, a CloudWatch export,
+// a subscription payload and headerless records) and compares the decoded
+// records and counts with testdata/golden/. Run with -update to rewrite them.
+func TestGolden(t *testing.T) {
+	srcs, err := archive.Expand([]string{"../testdata/s3", "../testdata/cloudwatch", "../testdata/firehose"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(srcs) != 9 {
+		t.Fatalf("%d inputs under testdata, want 9", len(srcs))
+	}
+	results, texts := collect(t, srcs, archive.Options{})
+	for i, r := range results {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Source, r.Err)
+			continue
+		}
+		var g strings.Builder
+		fmt.Fprintf(&g, "# kind: %s\n# format (%s): %s\n", r.Kind, r.Format.Source, r.Format.Header())
+		fmt.Fprintf(&g, "# lines %d, records %d, invalid %d, headers %d, blank %d, compressed %v, text bytes %d\n",
+			r.Stats.Lines, r.Stats.Records, r.Stats.Invalid, r.Stats.Headers, r.Stats.Blank, r.Compressed, r.TextBytes)
+		for _, w := range r.Warnings {
+			fmt.Fprintf(&g, "# warning: %s\n", w)
+		}
+		for _, s := range r.Stats.Samples {
+			fmt.Fprintf(&g, "# invalid %s\n", s.Error())
+		}
+		g.WriteString(texts[i])
+		name := strings.ReplaceAll(strings.TrimPrefix(r.Source, "../testdata/"), "/", "_") + ".txt"
+		path := filepath.Join("../testdata/golden", name)
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(g.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./archive -run TestGolden -update)", err)
+		}
+		if g.String() != string(want) {
+			t.Errorf("%s differs from %s:\n%s", r.Source, path, firstDiff(g.String(), string(want)))
+		}
+	}
+	total := archive.Sum(results, 10)
+	if total.Stats.Records != 291 || total.Stats.Invalid != 4 || total.Failed != 0 {
+		t.Errorf("totals: %d records, %d invalid, %d failed; want 291, 4, 0", total.Stats.Records, total.Stats.Invalid, total.Failed)
+	}
+}
+
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var a, b string
+		if i < len(g) {
+			a = g[i]
+		}
+		if i < len(w) {
+			b = w[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d:\n got %s\nwant %s", i+1, a, b)
+		}
+	}
+	return ""
+}
+
+func gzipBytes(t testing.TB, parts ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, p := range parts {
+		w := gzip.NewWriter(&buf)
+		if _, err := w.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+
+func records(n int, seed uint64) string {
+	return strings.Join(bench.NewGenerator(parser.DefaultFormat(), seed).Lines(n), "\n") + "\n"
+}
+
+// TestFaultyInputs: a missing, a truncated and a corrupt gzip file each fail
+// with an error naming the file, while the good files complete with exact
+// counts. Gzip is recognised by content whatever the name, and every member
+// of a multi-member file is read.
+func TestFaultyInputs(t *testing.T) {
+	dir := t.TempDir()
+	good := gzipBytes(t, header+records(3000, 1))
+	truncated := good[:len(good)/2]
+	corrupt := append([]byte(nil), good...)
+	for i := 100; i < 140; i++ {
+		corrupt[i] ^= 0x5a
+	}
+	srcs := []archive.Source{
+		archive.FileSource(writeFile(t, dir, "a-good.log.gz", good), 0),
+		archive.FileSource(writeFile(t, dir, "b-truncated.log.gz", truncated), 0),
+		archive.FileSource(writeFile(t, dir, "c-corrupt.log.gz", corrupt), 0),
+		archive.FileSource(filepath.Join(dir, "d-missing.log.gz"), 0),
+		archive.FileSource(writeFile(t, dir, "e-gzip-named-plain.log", good), 0),
+		archive.FileSource(writeFile(t, dir, "f-plain-named-gzip.gz", []byte(header+records(3000, 1))), 0),
+		archive.FileSource(writeFile(t, dir, "g-multi-member.log.gz", gzipBytes(t, header+records(1000, 2), records(500, 3), records(1500, 4))), 0),
+		archive.FileSource(writeFile(t, dir, "h-empty.log", nil), 0),
+		archive.FileSource(writeFile(t, dir, "i-header-only.log.gz", gzipBytes(t, header)), 0),
+	}
+	results, texts := collect(t, srcs, archive.Options{Jobs: 3, BlockBytes: 64 << 10})
+	want := []struct {
+		records int64
+		fails   string
+	}{{3000, ""}, {-1, "truncated"}, {-1, "corrupt"}, {0, "missing"}, {3000, ""}, {3000, ""}, {3000, ""}, {0, ""}, {0, ""}}
+	for i, w := range want {
+		r := results[i]
+		if w.fails != "" {
+			if r.Err == nil || !strings.Contains(r.Err.Error(), srcs[i].Name) {
+				t.Errorf("%s: error %v, want one naming the file", srcs[i].Name, r.Err)
+			}
+			continue
+		}
+		if r.Err != nil || r.Stats.Records != w.records || r.Stats.Invalid != 0 {
+			t.Errorf("%s: %d records, %d invalid, err %v; want %d", srcs[i].Name, r.Stats.Records, r.Stats.Invalid, r.Err, w.records)
+		}
+	}
+	if texts[0] != texts[4] || texts[0] != texts[5] {
+		t.Error("the same records read differently through gzip and plain text")
+	}
+	if !results[0].Compressed || results[5].Compressed || !results[4].Compressed {
+		t.Error("gzip detection by name instead of content")
+	}
+	if results[0].TextBytes != int64(len(header+records(3000, 1))) {
+		t.Errorf("text bytes %d", results[0].TextBytes)
+	}
+	if results[6].Stats.Lines != 3001 || results[6].Stats.Headers != 1 {
+		t.Errorf("multi-member: %+v", results[6].Stats)
+	}
+	if results[8].Kind != parser.InputS3Text || results[7].Kind != parser.InputEmpty {
+		t.Errorf("kinds %v %v", results[7].Kind, results[8].Kind)
+	}
+}
+
+// TestLongLines: a line longer than a block is skipped and reported at its
+// line number; a line over MaxLineBytes but within a block likewise; the
+// records around them are intact. Lines longer than bufio.Scanner's 64 KiB
+// limit are fine.
+func TestLongLines(t *testing.T) {
+	fm, _ := parser.ParseLogFormat("${version} ${srcaddr} ${instance-tag}")
+	long := strings.Repeat("x", 100<<10) // a 100 KiB tag value: valid
+	text := "2 10.0.0.1 a\n" +
+		"2 10.0.0.2 " + strings.Repeat("y", 300<<10) + "\n" + // longer than a block
+		"2 10.0.0.3 " + long + "\n" +
+		"2 10.0.0.4 " + strings.Repeat("z", 150<<10) + "\n" + // over MaxLineBytes
+		"2 10.0.0.5 b"
+	dir := t.TempDir()
+	srcs := []archive.Source{archive.FileSource(writeFile(t, dir, "long.log", []byte(text)), 0)}
+	results, texts := collect(t, srcs, archive.Options{Format: fm, BlockBytes: 256 << 10, MaxLineBytes: 128 << 10})
+	r := results[0]
+	if r.Err != nil || r.Stats.Records != 3 || r.Stats.Invalid != 2 || r.Stats.ByReason[parser.ReasonLineTooLong] != 2 || r.Stats.Lines != 5 {
+		t.Fatalf("stats %+v err %v", r.Stats, r.Err)
+	}
+	if r.Stats.Samples[0].Line != 2 || r.Stats.Samples[1].Line != 4 {
+		t.Errorf("long lines reported at %d and %d, want 2 and 4", r.Stats.Samples[0].Line, r.Stats.Samples[1].Line)
+	}
+	if want := "2 10.0.0.1 a\n2 10.0.0.3 " + long + "\n2 10.0.0.5 b\n"; texts[0] != want {
+		t.Errorf("records around long lines damaged")
+	}
+}
+
+// TestParallelRunsAgree: many inputs cut into many blocks give the same
+// records and counts with one job and with eight.
+func TestParallelRunsAgree(t *testing.T) {
+	dir := t.TempDir()
+	var srcs []archive.Source
+	for i := 0; i < 24; i++ {
+		body := header + records(500+97*i, uint64(i))
+		if i%5 == 0 {
+			body += "garbage line\n"
+		}
+		data := []byte(body)
+		if i%2 == 0 {
+			data = gzipBytes(t, body)
+		}
+		srcs = append(srcs, archive.FileSource(writeFile(t, dir, fmt.Sprintf("f%02d.log", i), data), 0))
+	}
+	r1, t1 := collect(t, srcs, archive.Options{Jobs: 1, BlockBytes: 16 << 10})
+	r8, t8 := collect(t, srcs, archive.Options{Jobs: 8, BlockBytes: 16 << 10, BatchesPerInput: 1})
+	var total int64
+	for i := range srcs {
+		if t1[i] != t8[i] || r1[i].Stats.Records != r8[i].Stats.Records || r1[i].Stats.Invalid != r8[i].Stats.Invalid {
+			t.Fatalf("%s differs between 1 and 8 jobs", srcs[i].Name)
+		}
+		if want := int64(500 + 97*i); r1[i].Stats.Records != want {
+			t.Fatalf("%s: %d records, want %d", srcs[i].Name, r1[i].Stats.Records, want)
+		}
+		total += r8[i].Stats.Records
+	}
+	if s := archive.Sum(r8, 10); s.Stats.Records != total || s.Stats.Invalid != 5 {
+		t.Fatalf("totals %+v", s.Stats)
+	}
+}
+
+// TestSubscriptionErrors: a payload whose JSON breaks off is an error naming
+// the file; the events before the break were counted.
+func TestSubscriptionErrors(t *testing.T) {
+	dir := t.TempDir()
+	env := `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[` +
+		`{"id":"1","timestamp":1,"message":"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK"},` +
+		`{"id":"2","timestamp":1,"message":"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 ACCEPT OK"}]}`
+	path := writeFile(t, dir, "broken.gz", gzipBytes(t, env, `{"messageType":"DATA_MESSAGE","logEvents":[{"id":`))
+	results, _ := collect(t, []archive.Source{archive.FileSource(path, 0)}, archive.Options{})
+	r := results[0]
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "broken.gz") || r.Kind != parser.InputSubscription {
+		t.Fatalf("err %v kind %v", r.Err, r.Kind)
+	}
+	if r.Stats.Records != 1 || r.Stats.Invalid != 1 || r.Stats.Samples[0].Line != 2 {
+		t.Fatalf("stats %+v", r.Stats)
+	}
+}
+
+// TestSinkErrorStopsRun: an error from the sink ends Run with that error.
+func TestSinkErrorStopsRun(t *testing.T) {
+	dir := t.TempDir()
+	var srcs []archive.Source
+	for i := 0; i < 6; i++ {
+		srcs = append(srcs, archive.FileSource(writeFile(t, dir, fmt.Sprintf("f%d.log", i), []byte(header+records(2000, uint64(i)))), 0))
+	}
+	boom := errors.New("disk full")
+	_, err := archive.Run(context.Background(), srcs, archive.Options{Jobs: 2, BlockBytes: 8 << 10}, func(_ int, b *parser.Batch) error {
+		b.Release()
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run returned %v, want the sink's error", err)
+	}
+}
+
+func TestExpand(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"b.log", "a.log.gz", "sub/c.log", ".hidden/d.log", "sub/.e.log"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, dir, name, []byte("x"))
+	}
+	srcs, err := archive.Expand([]string{dir, filepath.Join(dir, "*.log"), filepath.Join(dir, "sub", "c.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range srcs {
+		names = append(names, strings.TrimPrefix(s.Name, dir+"/"))
+	}
+	if got := strings.Join(names, ","); got != "a.log.gz,b.log,sub/c.log" {
+		t.Fatalf("Expand = %s", got)
+	}
+	for _, bad := range []string{filepath.Join(dir, "nope"), filepath.Join(dir, "*.csv")} {
+		if _, err := archive.Expand([]string{bad}); err == nil {
+			t.Errorf("Expand(%s) accepted", bad)
+		}
+	}
+}
