@@ -25,10 +25,17 @@ type bufferPool struct {
 	pool sync.Pool
 }
 
-func newBufferPool(size int) *bufferPool {
+var bufferPools sync.Map // block size → *bufferPool, shared by every Run
+
+// sharedBufferPool returns the pool of blocks of the given size.
+func sharedBufferPool(size int) *bufferPool {
+	if bp, ok := bufferPools.Load(size); ok {
+		return bp.(*bufferPool)
+	}
 	bp := &bufferPool{size: size}
 	bp.pool.New = func() any { b := make([]byte, size); return &b }
-	return bp
+	actual, _ := bufferPools.LoadOrStore(size, bp)
+	return actual.(*bufferPool)
 }
 
 func (bp *bufferPool) get() *[]byte  { return bp.pool.Get().(*[]byte) }

@@ -9,7 +9,21 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-const readBufferBytes = 256 << 10
+const (
+	readBufferBytes = 256 << 10 // buffer of the stored stream
+	peekBytes       = 64 << 10  // decompressed bytes looked at to detect the input kind
+)
+
+// Pools of bufio.Readers of the two sizes, reused through Reset.
+var rawReaders, peekers sync.Pool
+
+func getReader(pool *sync.Pool, r io.Reader, size int) *bufio.Reader {
+	if br, ok := pool.Get().(*bufio.Reader); ok {
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReaderSize(r, size)
+}
 
 var gzipMagic = []byte{0x1f, 0x8b}
 
@@ -26,7 +40,7 @@ type decompressor struct {
 }
 
 func newDecompressor(r io.Reader) (*decompressor, error) {
-	d := &decompressor{raw: bufio.NewReaderSize(r, readBufferBytes)}
+	d := &decompressor{raw: getReader(&rawReaders, r, readBufferBytes)}
 	magic, err := d.raw.Peek(2)
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("cannot read: %w", err)
@@ -54,8 +68,10 @@ func newDecompressor(r io.Reader) (*decompressor, error) {
 	return d, nil
 }
 
-// Close returns the gzip reader to its pool.
+// Close returns the readers to their pools.
 func (d *decompressor) Close() {
+	d.raw.Reset(nil)
+	rawReaders.Put(d.raw)
 	if d.gz != nil {
 		gzipReaders.Put(d.gz)
 		d.gz = nil

@@ -75,7 +75,7 @@ type Sink func(input int, b *parser.Batch) error
 // only when the sink fails or ctx is cancelled. Results are in source order.
 func Run(ctx context.Context, srcs []Source, opts Options, sink Sink) ([]Result, error) {
 	opts = opts.withDefaults()
-	r := &runner{opts: opts, sink: sink, bufs: newBufferPool(opts.BlockBytes), batches: newBatchPool()}
+	r := &runner{opts: opts, sink: sink, bufs: sharedBufferPool(opts.BlockBytes), batches: sharedBatches}
 	results := make([]Result, len(srcs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Jobs)
@@ -147,8 +147,9 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 		res.StoredBytes = stored.n.Load()
 		res.TextBytes = text.n.Load()
 	}()
-	peeker := bufio.NewReaderSize(text, 64<<10)
-	head, err := peeker.Peek(64 << 10)
+	peeker := getReader(&peekers, text, peekBytes)
+	defer peekers.Put(peeker)
+	head, err := peeker.Peek(peekBytes)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return fmt.Errorf("cannot read: %w", err)
 	}
@@ -220,6 +221,8 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		readErr <- produce(ctx, blocks)
 	}()
 	inFlight := make(chan struct{}, r.opts.BatchesPerInput)
+	var key string                  // the format's text, which keys the batch pool
+	var release func(*parser.Batch) // made once the format is known
 	var sinkErr error
 	for blk := range blocks {
 		if sinkErr != nil {
@@ -238,7 +241,11 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 			sinkErr = ctx.Err()
 			continue
 		}
-		b := r.batches.get(res.Format, inFlight)
+		if release == nil {
+			key = res.Format.String()
+			release = r.batches.releaser(key, inFlight)
+		}
+		b := r.batches.get(key, res.Format, release)
 		p.ParseBlock(b, blk.data, blk.first)
 		r.bufs.put(blk.buf)
 		res.Stats.Add(&b.Stats, r.opts.MaxSamples)
@@ -333,12 +340,25 @@ type batchPool struct {
 	free map[string][]*parser.Batch
 }
 
-func newBatchPool() *batchPool { return &batchPool{free: map[string][]*parser.Batch{}} }
+// sharedBatches serves every Run, so that batches are reused across runs too.
+var sharedBatches = &batchPool{free: map[string][]*parser.Batch{}}
 
-// get returns an empty batch of format f whose Release returns it here and
-// frees one slot of inFlight.
-func (bp *batchPool) get(f *parser.Format, inFlight chan struct{}) *parser.Batch {
-	key := f.String()
+// releaser returns the release function of the batches of one input: it
+// puts them back on the free list of their format (key) and frees one slot of
+// the input's inFlight.
+func (bp *batchPool) releaser(key string, inFlight chan struct{}) func(*parser.Batch) {
+	return func(b *parser.Batch) {
+		b.Reset()
+		bp.mu.Lock()
+		bp.free[key] = append(bp.free[key], b)
+		bp.mu.Unlock()
+		<-inFlight
+	}
+}
+
+// get returns an empty batch of format f, whose text is key, that release
+// takes back.
+func (bp *batchPool) get(key string, f *parser.Format, release func(*parser.Batch)) *parser.Batch {
 	bp.mu.Lock()
 	var b *parser.Batch
 	if list := bp.free[key]; len(list) > 0 {
@@ -350,12 +370,6 @@ func (bp *batchPool) get(f *parser.Format, inFlight chan struct{}) *parser.Batch
 		b = parser.NewBatch(f)
 	}
 	b.Format = f
-	b.SetRelease(func(b *parser.Batch) {
-		b.Reset()
-		bp.mu.Lock()
-		bp.free[key] = append(bp.free[key], b)
-		bp.mu.Unlock()
-		<-inFlight
-	})
+	b.SetRelease(release)
 	return b
 }
