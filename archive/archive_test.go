@@ -19,7 +19,7 @@ import (
 	"github.com/flowlens/flowlens/parser"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+var update = flag.Bool("update", false, "rewrite the golden files under archive/testdata/golden")
 
 // collect runs srcs and returns the rendered records of each input, in order.
 func collect(t *testing.T, srcs []archive.Source, opts archive.Options) ([]archive.Result, []string) {
@@ -50,7 +50,8 @@ func collect(t *testing.T, srcs []archive.Source, opts archive.Options) ([]archi
 // TestGolden parses every sample input under testdata/ (a directory that
 // mixes S3 text of several formats, Transit Gateway logs, a CloudWatch export,
 // a subscription payload and headerless records) and compares the decoded
-// records and counts with testdata/golden/. Run with -update to rewrite them.
+// records and counts with archive/testdata/golden/. Run with -update to
+// rewrite them.
 func TestGolden(t *testing.T) {
 	srcs, err := archive.Expand([]string{"../testdata/s3", "../testdata/cloudwatch", "../testdata/firehose"})
 	if err != nil {
@@ -77,7 +78,7 @@ func TestGolden(t *testing.T) {
 		}
 		g.WriteString(texts[i])
 		name := strings.ReplaceAll(strings.TrimPrefix(r.Source, "../testdata/"), "/", "_") + ".txt"
-		path := filepath.Join("../testdata/golden", name)
+		path := filepath.Join("testdata/golden", name)
 		if *update {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
@@ -170,16 +171,17 @@ func TestFaultyInputs(t *testing.T) {
 		archive.FileSource(writeFile(t, dir, "g-multi-member.log.gz", gzipBytes(t, header+records(1000, 2), records(500, 3), records(1500, 4))), 0),
 		archive.FileSource(writeFile(t, dir, "h-empty.log", nil), 0),
 		archive.FileSource(writeFile(t, dir, "i-header-only.log.gz", gzipBytes(t, header)), 0),
+		archive.FileSource(writeFile(t, dir, "j-duplicate-field.log", []byte("version srcaddr dstaddr SRCADDR\n2 1.1.1.1 2.2.2.2 3.3.3.3\n")), 0),
 	}
 	results, texts := collect(t, srcs, archive.Options{Jobs: 3, BlockBytes: 64 << 10})
 	want := []struct {
 		records int64
 		fails   string
-	}{{3000, ""}, {-1, "truncated"}, {-1, "corrupt"}, {0, "missing"}, {3000, ""}, {3000, ""}, {3000, ""}, {0, ""}, {0, ""}}
+	}{{3000, ""}, {-1, "truncated"}, {-1, "corrupt"}, {0, "missing"}, {3000, ""}, {3000, ""}, {3000, ""}, {0, ""}, {0, ""}, {0, "duplicate"}}
 	for i, w := range want {
 		r := results[i]
 		if w.fails != "" {
-			if r.Err == nil || !strings.Contains(r.Err.Error(), srcs[i].Name) {
+			if r.Err == nil || !strings.Contains(r.Err.Error(), srcs[i].Name) || (w.fails == "duplicate" && !strings.Contains(r.Err.Error(), "duplicate field")) {
 				t.Errorf("%s: error %v, want one naming the file", srcs[i].Name, r.Err)
 			}
 			continue

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/flowlens/flowlens/archive"
@@ -125,32 +127,49 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 }
 
 func printResults(w io.Writer, results []archive.Result) {
-	fmt.Fprintf(w, "%-60s %-24s %-12s %10s %8s %12s\n", "INPUT", "KIND", "FORMAT", "RECORDS", "INVALID", "TEXT BYTES")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "INPUT\tKIND\tFORMAT\tRECORDS\tINVALID\tTEXT BYTES\tSTATUS")
 	for i := range results {
 		r := &results[i]
 		format := "-"
 		if r.Format != nil {
-			format = fmt.Sprintf("%s/v%d", r.Format.Source, r.Format.Version())
+			format = fmt.Sprintf("%s v%d", r.Format.Source, r.Format.Version())
 		}
-		status := ""
+		status := "ok"
 		if r.Err != nil {
-			status = "  FAILED"
+			status = "FAILED"
 		}
-		fmt.Fprintf(w, "%-60s %-24s %-12s %10d %8d %12d%s\n", r.Source, r.Kind, format, r.Stats.Records, r.Stats.Invalid, r.TextBytes, status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.Source, r.Kind, format, r.Stats.Records, r.Stats.Invalid, r.TextBytes, status)
+	}
+	tw.Flush()
+	printed, more := 0, int64(0)
+	for i := range results {
+		r := &results[i]
 		for _, s := range r.Stats.Samples {
-			fmt.Fprintf(w, "    %s:%v\n", r.Source, s.Error()[len("line "):])
+			if printed == maxPrintedSamples {
+				break
+			}
+			fmt.Fprintf(w, "invalid: %s:%d: %s\n", r.Source, s.Line, strings.TrimPrefix(s.Error(), fmt.Sprintf("line %d: ", s.Line)))
+			printed++
 		}
+		more += r.Stats.Invalid
+	}
+	if more -= int64(printed); more > 0 {
+		fmt.Fprintf(w, "invalid: ... and %d more invalid lines\n", more)
 	}
 }
 
+// maxPrintedSamples bounds the invalid-line samples printed for a run.
+const maxPrintedSamples = 20
+
 func printTotals(w io.Writer, t archive.Totals, elapsed time.Duration) {
 	secs := elapsed.Seconds()
-	fmt.Fprintf(w, "total: %d inputs (%d failed), %d records, %d invalid lines, %d text bytes (%d stored) in %.2fs: %.0f records/s, %.1f MB/s\n",
-		t.Inputs, t.Failed, t.Stats.Records, t.Stats.Invalid, t.TextBytes, t.StoredBytes, secs,
+	fmt.Fprintf(w, "total: %d inputs (%d failed), %d records, %d invalid lines, %.1f MB of text (%.1f MB stored) in %.2fs: %.0f records/s, %.1f MB/s\n",
+		t.Inputs, t.Failed, t.Stats.Records, t.Stats.Invalid, float64(t.TextBytes)/1e6, float64(t.StoredBytes)/1e6, secs,
 		float64(t.Stats.Records)/secs, float64(t.TextBytes)/secs/1e6)
 	for _, r := range parser.Reasons() {
 		if n := t.Stats.ByReason[r]; n > 0 {
-			fmt.Fprintf(w, "  invalid: %-36s %d\n", r.String(), n)
+			fmt.Fprintf(w, "  invalid lines, %s: %d\n", r, n)
 		}
 	}
 }

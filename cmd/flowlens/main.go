@@ -7,6 +7,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -39,25 +40,26 @@ Example:
 var version = "dev"
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string) int {
+// run executes the command line args and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
 	switch args[0] {
 	case "analyze":
-		return analyze(args[1:], os.Stdout, os.Stderr)
+		return analyze(args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Println("flowlens", version)
+		fmt.Fprintln(stdout, "flowlens", version)
 		return exitOK
 	case "help", "-h", "--help", "-help":
-		fmt.Print(usage)
+		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(os.Stderr, "flowlens: unknown command %q (want analyze, version or help)\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "flowlens: unknown command %q (want analyze, version or help)\n\n%s", args[0], usage)
 		return exitUsage
 	}
 }

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExitCodes runs the command as a script would and checks the exit
+// status and the counts it prints.
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.log")
+	os.WriteFile(good, []byte("2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\nbad line\n"), 0o644)
+	corrupt := filepath.Join(dir, "corrupt.log.gz")
+	os.WriteFile(corrupt, []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3}, 0o644)
+	f := func(want int, stdoutHas, stderrHas string, args ...string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if got := run(args, &out, &errb); got != want {
+			t.Fatalf("%v: exit %d, want %d\nstdout %s\nstderr %s", args, got, want, out.String(), errb.String())
+		}
+		if !strings.Contains(out.String(), stdoutHas) || !strings.Contains(errb.String(), stderrHas) {
+			t.Fatalf("%v:\nstdout %s\nstderr %s\nwant %q and %q", args, out.String(), errb.String(), stdoutHas, stderrHas)
+		}
+	}
+	f(exitOK, "total: 1 inputs (0 failed), 1 records, 1 invalid lines", "", "analyze", good)
+	f(exitOK, "good.log:2: too few fields", "", "analyze", "--quiet=false", good)
+	f(exitFailed, "total: 2 inputs (1 failed), 1 records", "corrupt.log.gz", "analyze", good, corrupt)
+	f(exitUsage, "", "no INPUT", "analyze")
+	f(exitUsage, "", "flag provided but not defined", "analyze", "--nope", good)
+	f(exitUsage, "", "--format", "analyze", "--format", "version srcaddr", good)
+	f(exitUsage, "", "no input matches", "analyze", filepath.Join(dir, "*.csv"))
+	f(exitUsage, "", "unknown command", "frobnicate")
+	f(exitUsage, "", "Usage")
+	f(exitOK, "flowlens analyze [flags] INPUT...", "", "help")
+	f(exitOK, "", "Usage: flowlens analyze", "analyze", "--help")
+	f(exitOK, "flowlens dev", "", "version")
+	// Flags after the inputs work too.
+	f(exitOK, "total: 1 inputs", "", "analyze", good, "--jobs", "1")
+}
