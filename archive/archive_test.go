@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/flowlens/flowlens/archive"
@@ -325,5 +328,57 @@ func TestExpand(t *testing.T) {
 		if _, err := archive.Expand([]string{bad}); err == nil {
 			t.Errorf("Expand(%s) accepted", bad)
 		}
+	}
+}
+
+// TestArrowBatchesReleased: batches handed to a consumer goroutine as Arrow
+// record batches and released there all go back to the pool, and every byte
+// goes back to the allocator at the end of the run.
+func TestArrowBatchesReleased(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	var srcs []archive.Source
+	for i := 0; i < 8; i++ {
+		srcs = append(srcs, archive.FileSource(writeFile(t, dir, fmt.Sprintf("f%d.log", i), gzipBytes(t, header+records(3000, uint64(i)))), 0))
+	}
+	recs := make(chan arrow.RecordBatch, 4)
+	var rows, bytesSum int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for rec := range recs {
+			rows += rec.NumRows()
+			col := rec.Column(9).(*array.Int64)
+			for i := 0; i < col.Len(); i++ {
+				bytesSum += col.Value(i)
+			}
+			rec.Release()
+		}
+	}()
+	schema := parser.DefaultFormat().ArrowSchema()
+	results, err := archive.Run(context.Background(), srcs, archive.Options{Jobs: 3, BlockBytes: 32 << 10, Allocator: mem},
+		func(_ int, b *parser.Batch) error {
+			recs <- b.NewRecordBatch(schema)
+			return nil
+		})
+	close(recs)
+	<-done
+	if err != nil || rows != 24000 || archive.Sum(results, 0).Stats.Records != 24000 {
+		t.Fatalf("err %v, %d rows", err, rows)
+	}
+	// The same sum straight from the text.
+	var want int64
+	for i := 0; i < 8; i++ {
+		for _, l := range strings.Split(strings.TrimSpace(records(3000, uint64(i))), "\n") {
+			var v int64
+			if f := strings.Fields(l)[9]; f != "-" {
+				fmt.Sscan(f, &v)
+			}
+			want += v
+		}
+	}
+	if bytesSum != want {
+		t.Fatalf("sum of bytes %d, want %d", bytesSum, want)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/flowlens/flowlens/parser"
@@ -25,6 +26,10 @@ type Options struct {
 	Format          *parser.Format // the explicit format for headerless inputs, or nil
 	MaxLineBytes    int            // longer lines are invalid (default parser.DefaultMaxLineBytes)
 	MaxSamples      int            // rejected-line samples kept per input (default 20)
+	// Allocator, if set, provides the batches' column buffers; they are given
+	// back to it as soon as the run is over and each batch is released. By
+	// default batches come from Go's heap and are reused across runs.
+	Allocator memory.Allocator
 	// OnDone, if set, is called once per input when it is finished, from the
 	// goroutine that read it.
 	OnDone func(*Result)
@@ -75,7 +80,12 @@ type Sink func(input int, b *parser.Batch) error
 // only when the sink fails or ctx is cancelled. Results are in source order.
 func Run(ctx context.Context, srcs []Source, opts Options, sink Sink) ([]Result, error) {
 	opts = opts.withDefaults()
-	r := &runner{opts: opts, sink: sink, bufs: sharedBufferPool(opts.BlockBytes), batches: sharedBatches}
+	batches := sharedBatches
+	if opts.Allocator != nil {
+		batches = newBatchPool(opts.Allocator)
+		defer batches.close()
+	}
+	r := &runner{opts: opts, sink: sink, bufs: sharedBufferPool(opts.BlockBytes), batches: batches}
 	results := make([]Result, len(srcs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Jobs)
@@ -336,12 +346,32 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // batchPool recycles batches per format, so steady-state parsing reuses the
 // same column buffers.
 type batchPool struct {
-	mu   sync.Mutex
-	free map[string][]*parser.Batch
+	mem    memory.Allocator
+	mu     sync.Mutex
+	free   map[string][]*parser.Batch
+	closed bool // batches released after close are freed
 }
 
-// sharedBatches serves every Run, so that batches are reused across runs too.
-var sharedBatches = &batchPool{free: map[string][]*parser.Batch{}}
+func newBatchPool(mem memory.Allocator) *batchPool {
+	return &batchPool{mem: mem, free: map[string][]*parser.Batch{}}
+}
+
+// sharedBatches serves every Run without an allocator of its own, so that
+// batches are reused across runs too.
+var sharedBatches = newBatchPool(memory.DefaultAllocator)
+
+// close frees the pooled batches and every batch released from now on.
+func (bp *batchPool) close() {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	bp.closed = true
+	for _, list := range bp.free {
+		for _, b := range list {
+			b.Free()
+		}
+	}
+	bp.free = nil
+}
 
 // releaser returns the release function of the batches of one input: it
 // puts them back on the free list of their format (key) and frees one slot of
@@ -350,7 +380,11 @@ func (bp *batchPool) releaser(key string, inFlight chan struct{}) func(*parser.B
 	return func(b *parser.Batch) {
 		b.Reset()
 		bp.mu.Lock()
-		bp.free[key] = append(bp.free[key], b)
+		if bp.closed {
+			b.Free()
+		} else {
+			bp.free[key] = append(bp.free[key], b)
+		}
 		bp.mu.Unlock()
 		<-inFlight
 	}
@@ -367,7 +401,7 @@ func (bp *batchPool) get(key string, f *parser.Format, release func(*parser.Batc
 	}
 	bp.mu.Unlock()
 	if b == nil {
-		b = parser.NewBatch(f)
+		b = parser.NewBatchWithAllocator(f, bp.mem)
 	}
 	b.Format = f
 	b.SetRelease(release)

@@ -3,6 +3,8 @@ package parser
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // Reason says why a line was rejected.
@@ -122,16 +124,32 @@ type Batch struct {
 	Stats   Stats
 
 	rows    int
+	mem     memory.Allocator
 	release func(*Batch)
+	arrow   *arrowRefs // the Arrow view while one is alive
 }
 
-// NewBatch returns an empty batch for format f.
-func NewBatch(f *Format) *Batch {
-	b := &Batch{Format: f, Columns: make([]Column, len(f.Fields))}
+// NewBatch returns an empty batch for format f whose buffers come from Go's
+// heap.
+func NewBatch(f *Format) *Batch { return NewBatchWithAllocator(f, memory.DefaultAllocator) }
+
+// NewBatchWithAllocator returns an empty batch for format f whose buffers
+// come from mem; Free gives them back.
+func NewBatchWithAllocator(f *Format, mem memory.Allocator) *Batch {
+	b := &Batch{Format: f, Columns: make([]Column, len(f.Fields)), mem: mem}
 	for i, fld := range f.Fields {
-		b.Columns[i] = newColumn(fld)
+		b.Columns[i] = newColumn(fld, mem)
 	}
 	return b
+}
+
+// Free returns the batch's buffers to its allocator; the batch must not be
+// used afterwards.
+func (b *Batch) Free() {
+	for i := range b.Columns {
+		b.Columns[i].free()
+	}
+	b.rows = 0
 }
 
 // Len returns the number of records.
@@ -218,5 +236,13 @@ func (c *Column) AppendText(dst []byte, i int) []byte {
 		return c.IP(i).AppendTo(dst)
 	default:
 		return append(dst, c.Bytes(i)...)
+	}
+}
+
+// reserve makes room in every column for rows more records whose string
+// values total at most dataBytes bytes, so that parsing never reallocates.
+func (b *Batch) reserve(rows, dataBytes int) {
+	for i := range b.Columns {
+		b.Columns[i].reserve(rows, dataBytes)
 	}
 }

@@ -2,6 +2,9 @@ package parser
 
 import (
 	"net/netip"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // Column holds the values of one field for the records of a Batch, in Arrow's
@@ -11,6 +14,8 @@ import (
 // and bytes, or 16-byte IP addresses. NULL rows hold zero values.
 type Column struct {
 	Field Field
+
+	mem memory.Allocator // where every buffer below comes from
 
 	valid []byte
 	nulls int
@@ -22,10 +27,74 @@ type Column struct {
 	ip      []byte
 }
 
-func newColumn(f Field) Column {
-	c := Column{Field: f}
+func newColumn(f Field, mem memory.Allocator) Column {
+	c := Column{Field: f, mem: mem}
+	if f.Kind == KindString {
+		c.offsets = growCap(mem, c.offsets, 1)
+	}
 	c.reset()
 	return c
+}
+
+// The buffers grow only through growCap, from the column's allocator, and
+// only in reserve: the parser reserves room for a whole block up front, so
+// the appends of the hot loop never reallocate.
+
+// growCap returns s with capacity for at least n elements, reallocated
+// through mem. Capacity always equals the allocated size, as Free needs.
+func growCap[T byte | int32 | int64](mem memory.Allocator, s []T, n int) []T {
+	if n <= cap(s) {
+		return s
+	}
+	n = max(n, 2*cap(s), 64)
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	b := mem.Reallocate(n*size, asBytes(s[:cap(s)]))
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/size)[:len(s)]
+}
+
+// asBytes views a slice of fixed-size values as bytes.
+func asBytes[T byte | int32 | int64](s []T) []byte {
+	if cap(s) == 0 {
+		return nil
+	}
+	var zero T
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(zero)))
+}
+
+func freeBuf[T byte | int32 | int64](mem memory.Allocator, s []T) {
+	if cap(s) > 0 {
+		mem.Free(asBytes(s[:cap(s)]))
+	}
+}
+
+// reserve makes room for rows more rows holding up to dataBytes bytes of
+// string values.
+func (c *Column) reserve(rows, dataBytes int) {
+	n := c.Len()
+	c.valid = growCap(c.mem, c.valid, (n+rows)/8+1)
+	switch c.Field.Kind {
+	case KindInt32:
+		c.i32 = growCap(c.mem, c.i32, n+rows)
+	case KindInt64:
+		c.i64 = growCap(c.mem, c.i64, n+rows)
+	case KindIP:
+		c.ip = growCap(c.mem, c.ip, 16*(n+rows))
+	default:
+		c.offsets = growCap(c.mem, c.offsets, n+rows+1)
+		c.data = growCap(c.mem, c.data, len(c.data)+dataBytes)
+	}
+}
+
+// free returns every buffer to the allocator.
+func (c *Column) free() {
+	freeBuf(c.mem, c.valid)
+	freeBuf(c.mem, c.i32)
+	freeBuf(c.mem, c.i64)
+	freeBuf(c.mem, c.offsets)
+	freeBuf(c.mem, c.data)
+	freeBuf(c.mem, c.ip)
+	*c = Column{Field: c.Field, mem: c.mem}
 }
 
 func (c *Column) reset() {

@@ -37,6 +37,7 @@ func NewParser() *Parser {
 // b.Stats. A final line without a newline is parsed too. It returns the
 // number of lines consumed.
 func (p *Parser) ParseBlock(b *Batch, block []byte, firstLine int64) int64 {
+	b.reserve(bytes.Count(block, newline)+1, len(block))
 	line := firstLine
 	for len(block) > 0 {
 		var l []byte
@@ -45,15 +46,23 @@ func (p *Parser) ParseBlock(b *Batch, block []byte, firstLine int64) int64 {
 		} else {
 			l, block = block, nil
 		}
-		p.ParseLine(b, l, line)
+		p.parseLine(b, l, line)
 		line++
 	}
 	return line - firstLine
 }
 
+var newline = []byte{'\n'}
+
 // ParseLine appends the record of one line (without its newline) to b, or
 // counts it as blank, a repeated header or invalid.
 func (p *Parser) ParseLine(b *Batch, l []byte, lineNo int64) {
+	b.reserve(1, len(l))
+	p.parseLine(b, l, lineNo)
+}
+
+// parseLine is ParseLine once room for the line is reserved.
+func (p *Parser) parseLine(b *Batch, l []byte, lineNo int64) {
 	b.Stats.Lines++
 	for n := len(l); n > 0 && (l[n-1] == '\r' || l[n-1] == ' '); n-- {
 		l = l[:n-1]
@@ -266,10 +275,7 @@ func badNumber(tok []byte) Reason {
 func (c *Column) appendIP(l []byte, pos int) (int, Reason) {
 	if a, end, ok := scanIPv4(l, pos); ok {
 		n := len(c.ip)
-		if cap(c.ip)-n < 16 {
-			c.ip = append(c.ip, zeroIP[:]...)[:n]
-		}
-		c.ip = c.ip[:n+16]
+		c.ip = c.ip[:n+16] // reserved
 		// IPv4-mapped: ten zero bytes, 0xffff, then the four octets.
 		binary.LittleEndian.PutUint64(c.ip[n:], 0)
 		binary.LittleEndian.PutUint64(c.ip[n+8:], 0xffff<<16|uint64(binary.LittleEndian.Uint32(a[:]))<<32)
