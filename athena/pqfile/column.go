@@ -1,0 +1,585 @@
+package pqfile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"net/netip"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/parquet-go/parquet-go/encoding/rle"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// maxPageRows cuts a page after this many rows whatever its size, so that
+// dictionary pages (a few bits a row) stay near the 1 MiB page target.
+const maxPageRows = 1 << 18
+
+// column encodes one column of the current row group: values go to the
+// current page, in dictionary indices while the dictionary stays small, else
+// PLAIN; a full page is encoded, compressed and appended to chunk.
+type column struct {
+	spec Column
+	w    *Writer
+
+	// the current page
+	pageRows  int
+	pageNulls int
+	levelsOn  bool   // the page has a NULL: its definition levels are kept
+	levels    []byte // definition levels of the page, when levelsOn
+	idx       []int32
+	plain     []byte
+
+	// the dictionary of the row group
+	dictOn    bool
+	dictMax   int
+	dictPlain []byte // the entries, PLAIN-encoded
+	dictN     int
+	i32Dict   map[int32]int32
+	i64Dict   map[int64]int32
+	strDict   map[string]int32
+	ipDict    map[[16]byte]int32
+	lastKey   []byte // the last string or address looked up, and its index
+	lastIdx   int32
+	ipText    []byte
+
+	// the chunk of the row group
+	chunk        []byte
+	chunkRows    int
+	chunkNulls   int64
+	uncompressed int64
+	usedPlain    bool
+	usedDict     bool
+	firstData    int // offset of the first data page in chunk
+	hasMinMax    bool
+	minI, maxI   int64
+	minS, maxS   []byte
+}
+
+func newColumn(spec Column, w *Writer) *column {
+	c := &column{spec: spec, w: w, dictMax: w.opts.DictionaryMaxBytes}
+	c.resetChunk()
+	return c
+}
+
+// resetChunk starts a new row group: empty chunk, new dictionary.
+func (c *column) resetChunk() {
+	c.chunk = c.chunk[:0]
+	c.chunkRows, c.chunkNulls, c.uncompressed = 0, 0, 0
+	c.usedPlain, c.usedDict, c.hasMinMax = false, false, false
+	c.minS, c.maxS = c.minS[:0], c.maxS[:0]
+	c.dictOn = true
+	c.dictPlain = c.dictPlain[:0]
+	c.dictN = 0
+	c.lastKey = c.lastKey[:0]
+	c.lastIdx = -1
+	switch c.spec.Type {
+	case Int32:
+		c.i32Dict = make(map[int32]int32)
+	case Int64:
+		c.i64Dict = make(map[int64]int32)
+	default:
+		c.strDict = make(map[string]int32)
+		c.ipDict = make(map[[16]byte]int32)
+	}
+}
+
+func (c *column) pendingBytes() int64 {
+	return int64(len(c.plain) + 4*len(c.idx) + len(c.dictPlain))
+}
+
+// validRow counts a row with a value.
+func (c *column) validRow() {
+	if c.levelsOn {
+		c.levels = append(c.levels, 1)
+	}
+	c.pageRows++
+}
+
+// nullRow counts a NULL row, starting to keep levels at the page's first.
+func (c *column) nullRow() {
+	if !c.levelsOn {
+		c.levels = c.levels[:0]
+		for i := 0; i < c.pageRows; i++ {
+			c.levels = append(c.levels, 1)
+		}
+		c.levelsOn = true
+	}
+	c.levels = append(c.levels, 0)
+	c.pageNulls++
+	c.pageRows++
+}
+
+// appendNulls appends n NULLs.
+func (c *column) appendNulls(n int) {
+	for i := 0; i < n; i++ {
+		c.nullRow()
+		if c.pageRows >= maxPageRows {
+			c.cutPage()
+		}
+	}
+}
+
+// appendArray appends rows sel (or the first n) of arr in chunks, cutting
+// pages between chunks.
+func (c *column) appendArray(arr arrow.Array, sel []int32, n int) error {
+	const chunk = 4096
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		var part []int32
+		if sel != nil {
+			part = sel[start:end]
+		}
+		if err := c.appendRange(arr, part, start, end); err != nil {
+			return err
+		}
+		c.maybeCutPage()
+	}
+	return nil
+}
+
+// row returns the array row of the k-th value of a range.
+func row(sel []int32, start, k int) int {
+	if sel != nil {
+		return int(sel[k])
+	}
+	return start + k
+}
+
+func (c *column) appendRange(arr arrow.Array, sel []int32, start, end int) error {
+	count := end - start
+	hasNulls := arr.NullN() > 0
+	switch a := arr.(type) {
+	case *array.Int32:
+		if c.spec.Type != Int32 {
+			return fmt.Errorf("got int32 values for a %v column", c.spec.Type)
+		}
+		vals := a.Int32Values()
+		for k := 0; k < count; k++ {
+			r := row(sel, start, k)
+			if hasNulls && a.IsNull(r) {
+				c.nullRow()
+				continue
+			}
+			c.validRow()
+			c.addInt32(vals[r])
+		}
+	case *array.Int64:
+		if c.spec.Type != Int64 {
+			return fmt.Errorf("got int64 values for a %v column", c.spec.Type)
+		}
+		vals := a.Int64Values()
+		for k := 0; k < count; k++ {
+			r := row(sel, start, k)
+			if hasNulls && a.IsNull(r) {
+				c.nullRow()
+				continue
+			}
+			c.validRow()
+			c.addInt64(vals[r])
+		}
+	case *array.String:
+		if c.spec.Type != String {
+			return fmt.Errorf("got strings for a %v column", c.spec.Type)
+		}
+		offs := a.ValueOffsets()
+		data := a.ValueBytes()
+		for k := 0; k < count; k++ {
+			r := row(sel, start, k)
+			if hasNulls && a.IsNull(r) {
+				c.nullRow()
+				continue
+			}
+			c.validRow()
+			c.addString(data[offs[r]:offs[r+1]])
+		}
+	case *array.FixedSizeBinary:
+		if c.spec.Type != String || a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth != 16 {
+			return fmt.Errorf("got %v values for a %v column", a.DataType(), c.spec.Type)
+		}
+		for k := 0; k < count; k++ {
+			r := row(sel, start, k)
+			if hasNulls && a.IsNull(r) {
+				c.nullRow()
+				continue
+			}
+			c.validRow()
+			c.addIP([16]byte(a.Value(r)))
+		}
+	default:
+		return fmt.Errorf("unsupported Arrow type %v", arr.DataType())
+	}
+	return nil
+}
+
+func (c *column) stat(v int64) {
+	if !c.hasMinMax {
+		c.minI, c.maxI, c.hasMinMax = v, v, true
+		return
+	}
+	c.minI = min(c.minI, v)
+	c.maxI = max(c.maxI, v)
+}
+
+func (c *column) addInt32(v int32) {
+	c.stat(int64(v))
+	if c.dictOn {
+		i, ok := c.i32Dict[v]
+		if !ok {
+			i = int32(c.dictN)
+			c.i32Dict[v] = i
+			c.dictN++
+			c.dictPlain = binary.LittleEndian.AppendUint32(c.dictPlain, uint32(v))
+			if len(c.dictPlain) > c.dictMax {
+				c.fallBack()
+				c.plain = binary.LittleEndian.AppendUint32(c.plain, uint32(v))
+				return
+			}
+		}
+		c.idx = append(c.idx, i)
+		return
+	}
+	c.plain = binary.LittleEndian.AppendUint32(c.plain, uint32(v))
+}
+
+func (c *column) addInt64(v int64) {
+	c.stat(v)
+	if c.dictOn {
+		i, ok := c.i64Dict[v]
+		if !ok {
+			i = int32(c.dictN)
+			c.i64Dict[v] = i
+			c.dictN++
+			c.dictPlain = binary.LittleEndian.AppendUint64(c.dictPlain, uint64(v))
+			if len(c.dictPlain) > c.dictMax {
+				c.fallBack()
+				c.plain = binary.LittleEndian.AppendUint64(c.plain, uint64(v))
+				return
+			}
+		}
+		c.idx = append(c.idx, i)
+		return
+	}
+	c.plain = binary.LittleEndian.AppendUint64(c.plain, uint64(v))
+}
+
+func (c *column) addString(s []byte) {
+	if c.dictOn {
+		if c.lastIdx >= 0 && bytes.Equal(s, c.lastKey) {
+			c.idx = append(c.idx, c.lastIdx)
+			return
+		}
+		// A map lookup by a string view does not allocate; only new
+		// entries copy their key.
+		i, ok := c.strDict[unsafe.String(unsafe.SliceData(s), len(s))]
+		if !ok {
+			i = int32(c.dictN)
+			c.strDict[string(s)] = i
+			c.dictN++
+			c.dictPlain = appendPlainString(c.dictPlain, s)
+			if len(c.dictPlain) > c.dictMax {
+				c.fallBack()
+				c.addPlainString(s)
+				return
+			}
+		}
+		c.lastKey = append(c.lastKey[:0], s...)
+		c.lastIdx = i
+		c.idx = append(c.idx, i)
+		return
+	}
+	c.addPlainString(s)
+}
+
+func (c *column) addPlainString(s []byte) {
+	c.plain = appendPlainString(c.plain, s)
+	c.statString(s)
+}
+
+func (c *column) statString(s []byte) {
+	if !c.hasMinMax {
+		c.minS = append(c.minS[:0], s...)
+		c.maxS = append(c.maxS[:0], s...)
+		c.hasMinMax = true
+		return
+	}
+	if bytes.Compare(s, c.minS) < 0 {
+		c.minS = append(c.minS[:0], s...)
+	}
+	if bytes.Compare(s, c.maxS) > 0 {
+		c.maxS = append(c.maxS[:0], s...)
+	}
+}
+
+// addIP adds a 16-byte address, written as its RFC 5952 text. In dictionary
+// mode the text is made once per distinct address.
+func (c *column) addIP(a [16]byte) {
+	if c.dictOn {
+		if c.lastIdx >= 0 && bytes.Equal(a[:], c.lastKey) {
+			c.idx = append(c.idx, c.lastIdx)
+			return
+		}
+		i, ok := c.ipDict[a]
+		if !ok {
+			i = int32(c.dictN)
+			c.ipDict[a] = i
+			c.dictN++
+			c.ipText = appendIPText(c.ipText[:0], a)
+			c.dictPlain = appendPlainString(c.dictPlain, c.ipText)
+			if len(c.dictPlain) > c.dictMax {
+				c.fallBack()
+				c.addPlainString(c.ipText)
+				return
+			}
+		}
+		c.lastKey = append(c.lastKey[:0], a[:]...)
+		c.lastIdx = i
+		c.idx = append(c.idx, i)
+		return
+	}
+	c.ipText = appendIPText(c.ipText[:0], a)
+	c.addPlainString(c.ipText)
+}
+
+func appendIPText(dst []byte, a [16]byte) []byte {
+	return netip.AddrFrom16(a).Unmap().AppendTo(dst)
+}
+
+func appendPlainString(dst, s []byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
+	return append(dst, s...)
+}
+
+// fallBack switches to PLAIN for the rest of the row group when the
+// dictionary outgrows its limit. The row being added is already counted in
+// the page but its value is not: the rows before it, dictionary encoded,
+// become a page of their own, and the dictionary, without its newest entry,
+// stays for them.
+func (c *column) fallBack() {
+	c.dictN--
+	c.dictPlain = c.dictPlain[:c.lastDictEntryStart()]
+	c.cutPageRows(c.pageRows - 1)
+	c.dictOn = false
+	if c.spec.Type == String {
+		c.statDictionary()
+	}
+}
+
+// lastDictEntryStart returns where the newest dictionary entry starts.
+func (c *column) lastDictEntryStart() int {
+	switch c.spec.Type {
+	case Int32:
+		return len(c.dictPlain) - 4
+	case Int64:
+		return len(c.dictPlain) - 8
+	}
+	off, prev := 0, 0
+	for off < len(c.dictPlain) {
+		prev = off
+		off += 4 + int(binary.LittleEndian.Uint32(c.dictPlain[off:]))
+	}
+	return prev
+}
+
+// statDictionary folds the dictionary entries into the string min and max.
+func (c *column) statDictionary() {
+	for off := 0; off < len(c.dictPlain); {
+		n := int(binary.LittleEndian.Uint32(c.dictPlain[off:]))
+		c.statString(c.dictPlain[off+4 : off+4+n])
+		off += 4 + n
+	}
+}
+
+func (c *column) maybeCutPage() {
+	if c.pageRows >= maxPageRows || len(c.plain)+4*len(c.idx) >= c.w.opts.PageBytes {
+		c.cutPage()
+	}
+}
+
+// cutPage encodes the current page, if any.
+func (c *column) cutPage() { c.cutPageRows(c.pageRows) }
+
+// cutPageRows encodes the first rows of the current page as a data page
+// and keeps the rest: only fallBack cuts a page short, keeping its last row.
+func (c *column) cutPageRows(rows int) {
+	if rows == 0 {
+		return
+	}
+	s := &c.w.scratch
+	nulls := 0
+	var levels []byte
+	if c.levelsOn {
+		levels = c.levels[:rows]
+		for _, l := range levels {
+			if l == 0 {
+				nulls++
+			}
+		}
+	}
+	// Definition levels: RLE with a 4-byte length prefix (data page v1).
+	s.levels.Reset()
+	if nulls == 0 {
+		s.levels.Write(uvarint(uint64(rows) << 1))
+		s.levels.WriteByte(1)
+	} else {
+		enc := rle.Encoding{BitWidth: 1}
+		var err error
+		s.rle, err = enc.EncodeLevels(s.rle[:0], levels)
+		if err != nil {
+			panic("BUG: encoding levels: " + err.Error())
+		}
+		s.levels.Write(s.rle)
+	}
+	s.page.Reset()
+	var lenPrefix [4]byte
+	binary.LittleEndian.PutUint32(lenPrefix[:], uint32(s.levels.Len()))
+	s.page.Write(lenPrefix[:])
+	s.page.Write(s.levels.Bytes())
+	encoding := format.Plain
+	if c.dictOn && len(c.idx) > 0 {
+		encoding = format.RLEDictionary
+		width := max(1, bits.Len32(uint32(max(c.dictN-1, 0))))
+		s.page.WriteByte(byte(width))
+		enc := rle.Encoding{BitWidth: width}
+		var err error
+		s.rle, err = enc.EncodeInt32(s.rle[:0], c.idx)
+		if err != nil {
+			panic("BUG: encoding dictionary indices: " + err.Error())
+		}
+		s.page.Write(s.rle)
+		c.usedDict = true
+	} else {
+		s.page.Write(c.plain)
+		c.usedPlain = true
+	}
+	c.appendPage(format.PageHeader{
+		Type: format.DataPage,
+		DataPageHeader: thrift.New(format.DataPageHeader{
+			NumValues:               int32(rows),
+			Encoding:                encoding,
+			DefinitionLevelEncoding: format.RLE,
+			RepetitionLevelEncoding: format.RLE,
+			Statistics:              format.Statistics{NullCount: int64(nulls)},
+		}),
+	}, s.page.Bytes())
+	c.chunkRows += rows
+	c.chunkNulls += int64(nulls)
+	rest := c.pageRows - rows
+	if c.levelsOn && rest > 0 {
+		kept := c.levels[rows:]
+		c.pageNulls = 0
+		for _, l := range kept {
+			if l == 0 {
+				c.pageNulls++
+			}
+		}
+		c.levels = append(c.levels[:0], kept...)
+		c.levelsOn = c.pageNulls > 0
+		if !c.levelsOn {
+			c.levels = c.levels[:0]
+		}
+	} else {
+		c.levels = c.levels[:0]
+		c.levelsOn = false
+		c.pageNulls = 0
+	}
+	c.pageRows = rest
+	c.idx = c.idx[:0]
+	c.plain = c.plain[:0]
+}
+
+// appendPage compresses body and appends the page with its header to chunk.
+func (c *column) appendPage(h format.PageHeader, body []byte) {
+	s := &c.w.scratch
+	compressed, err := c.w.codec.Encode(s.compressed[:0], body)
+	if err != nil {
+		panic("BUG: compressing a page: " + err.Error())
+	}
+	h.UncompressedPageSize = int32(len(body))
+	h.CompressedPageSize = int32(len(compressed))
+	header, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
+	if err != nil {
+		panic("BUG: encoding a page header: " + err.Error())
+	}
+	c.chunk = append(c.chunk, header...)
+	c.chunk = append(c.chunk, compressed...)
+	c.uncompressed += int64(len(header) + len(body))
+	s.compressed = compressed
+}
+
+func uvarint(v uint64) []byte {
+	var b [binary.MaxVarintLen64]byte
+	return b[:binary.PutUvarint(b[:], v)]
+}
+
+// flush finishes the chunk: cuts the last page, puts the dictionary page in
+// front, and returns the chunk's metadata for a chunk starting at offset.
+func (c *column) flush(offset int64) (format.ColumnChunk, error) {
+	c.cutPage()
+	meta := format.ColumnMetaData{
+		PathInSchema: []string{c.spec.Name},
+		Codec:        c.w.codec.CompressionCodec(),
+		NumValues:    int64(c.chunkRows),
+	}
+	switch c.spec.Type {
+	case Int32:
+		meta.Type = format.Int32
+	case Int64:
+		meta.Type = format.Int64
+	default:
+		meta.Type = format.ByteArray
+	}
+	data := c.chunk
+	if c.usedDict {
+		if c.spec.Type == String && c.dictOn {
+			c.statDictionary()
+		}
+		pages := append([]byte(nil), data...)
+		c.chunk = c.chunk[:0]
+		c.appendPage(format.PageHeader{
+			Type:                 format.DictionaryPage,
+			DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(c.dictN), Encoding: format.Plain}),
+		}, c.dictPlain)
+		meta.DictionaryPageOffset = offset
+		meta.DataPageOffset = offset + int64(len(c.chunk))
+		c.chunk = append(c.chunk, pages...)
+	} else {
+		meta.DataPageOffset = offset
+	}
+	meta.Encoding = append(meta.Encoding, format.RLE)
+	if c.usedPlain {
+		meta.Encoding = append(meta.Encoding, format.Plain)
+	}
+	if c.usedDict {
+		meta.Encoding = append(meta.Encoding, format.Plain, format.RLEDictionary)
+	}
+	meta.TotalCompressedSize = int64(len(c.chunk))
+	meta.TotalUncompressedSize = c.uncompressed
+	meta.Statistics = c.statistics()
+	return format.ColumnChunk{FileOffset: offset, MetaData: meta}, nil
+}
+
+func (c *column) statistics() format.Statistics {
+	st := format.Statistics{NullCount: c.chunkNulls}
+	if !c.hasMinMax {
+		return st
+	}
+	switch c.spec.Type {
+	case Int32:
+		st.MinValue = binary.LittleEndian.AppendUint32(nil, uint32(int32(c.minI)))
+		st.MaxValue = binary.LittleEndian.AppendUint32(nil, uint32(int32(c.maxI)))
+		st.Min, st.Max = st.MinValue, st.MaxValue
+	case Int64:
+		st.MinValue = binary.LittleEndian.AppendUint64(nil, uint64(c.minI))
+		st.MaxValue = binary.LittleEndian.AppendUint64(nil, uint64(c.maxI))
+		st.Min, st.Max = st.MinValue, st.MaxValue
+	default:
+		st.MinValue = append([]byte(nil), c.minS...)
+		st.MaxValue = append([]byte(nil), c.maxS...)
+	}
+	return st
+}

@@ -1,0 +1,316 @@
+package pqfile_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/flowlens/flowlens/athena/pqfile"
+)
+
+// cell is one expected value: nil for NULL, else int64 or string.
+type cell any
+
+// genArrays builds n rows of the four input kinds with NULLs, few and many
+// distinct values, and returns them with the expected cells by column.
+func genArrays(mem memory.Allocator, rng *rand.Rand, n int, distinct int) ([]arrow.Array, [][]cell) {
+	i32 := array.NewInt32Builder(mem)
+	i64 := array.NewInt64Builder(mem)
+	str := array.NewStringBuilder(mem)
+	ip := array.NewFixedSizeBinaryBuilder(mem, &arrow.FixedSizeBinaryType{ByteWidth: 16})
+	want := make([][]cell, 4)
+	for i := 0; i < n; i++ {
+		if rng.IntN(10) == 0 {
+			i32.AppendNull()
+			want[0] = append(want[0], nil)
+		} else {
+			v := int32(rng.IntN(distinct)) - 5
+			i32.Append(v)
+			want[0] = append(want[0], int64(v))
+		}
+		v64 := rng.Int64N(int64(distinct)) * 1_000_003
+		i64.Append(v64)
+		want[1] = append(want[1], v64)
+		if rng.IntN(7) == 0 {
+			str.AppendNull()
+			want[2] = append(want[2], nil)
+		} else {
+			s := fmt.Sprintf("eni-%06d", rng.IntN(distinct))
+			str.Append(s)
+			want[2] = append(want[2], s)
+		}
+		var a netip.Addr
+		if rng.IntN(5) == 0 {
+			a = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(rng.IntN(distinct) >> 8), 15: byte(rng.IntN(distinct))})
+		} else {
+			a = netip.AddrFrom4([4]byte{10, byte(rng.IntN(distinct) >> 8), byte(rng.IntN(distinct)), 1})
+		}
+		if rng.IntN(13) == 0 {
+			ip.AppendNull()
+			want[3] = append(want[3], nil)
+		} else {
+			b := a.As16()
+			ip.Append(b[:])
+			want[3] = append(want[3], a.Unmap().String())
+		}
+	}
+	return []arrow.Array{i32.NewArray(), i64.NewArray(), str.NewArray(), ip.NewArray()}, want
+}
+
+var cols = []pqfile.Column{{Name: "small", Type: pqfile.Int32}, {Name: "big", Type: pqfile.Int64}, {Name: "eni", Type: pqfile.String}, {Name: "addr", Type: pqfile.String}}
+
+// readBack reads a file with arrow-go's Parquet reader (an implementation
+// independent of the writer) and returns its cells by column.
+func readBack(t *testing.T, data []byte) ([][]cell, *file.Reader) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	pf, err := file.NewParquetReader(bytes.NewReader(data), file.WithReadProps(parquet.NewReaderProperties(mem)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1000}, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	out := make([][]cell, tbl.NumCols())
+	for j := 0; j < int(tbl.NumCols()); j++ {
+		for _, chunk := range tbl.Column(j).Data().Chunks() {
+			for i := 0; i < chunk.Len(); i++ {
+				if chunk.IsNull(i) {
+					out[j] = append(out[j], nil)
+					continue
+				}
+				switch a := chunk.(type) {
+				case *array.Int32:
+					out[j] = append(out[j], int64(a.Value(i)))
+				case *array.Int64:
+					out[j] = append(out[j], a.Value(i))
+				case *array.String:
+					out[j] = append(out[j], a.Value(i))
+				default:
+					t.Fatalf("column %d read as %T", j, chunk)
+				}
+			}
+		}
+	}
+	return out, pf
+}
+
+func compare(t *testing.T, got, want [][]cell) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d columns, want %d", len(got), len(want))
+	}
+	for j := range want {
+		if len(got[j]) != len(want[j]) {
+			t.Fatalf("column %d: %d rows, want %d", j, len(got[j]), len(want[j]))
+		}
+		for i := range want[j] {
+			if got[j][i] != want[j][i] {
+				t.Fatalf("column %d row %d: %v, want %v", j, i, got[j][i], want[j][i])
+			}
+		}
+	}
+}
+
+// TestRoundTrip writes batches with NULLs, selections, row groups, dictionary
+// fallback and every codec, and reads them back with pqarrow.
+func TestRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		codec    pqfile.Codec
+		distinct int
+		dictMax  int
+		pageRows int
+	}{
+		{pqfile.Zstd, 50, 0, 0},
+		{pqfile.Snappy, 50, 0, 0},
+		{pqfile.Gzip, 1000, 0, 0},
+		{pqfile.None, 100000, 0, 0},
+		{pqfile.Zstd, 100000, 4096, 0}, // dictionaries overflow mid-page: PLAIN fallback
+		{pqfile.Zstd, 300, 0, 1000},    // many small pages
+	} {
+		t.Run(fmt.Sprintf("%s-%d-%d-%d", tc.codec, tc.distinct, tc.dictMax, tc.pageRows), func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			rng := rand.New(rand.NewPCG(1, uint64(tc.distinct)))
+			var buf bytes.Buffer
+			w, err := pqfile.NewWriter(&buf, cols, pqfile.Options{Codec: tc.codec, DictionaryMaxBytes: tc.dictMax, PageBytes: tc.pageRows * 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([][]cell, len(cols))
+			for batch := 0; batch < 6; batch++ {
+				arrays, cells := genArrays(mem, rng, 7000, tc.distinct)
+				var sel []int32
+				if batch%2 == 1 { // every third row, as partition routing does
+					for i := 0; i < 7000; i += 3 {
+						sel = append(sel, int32(i))
+					}
+				}
+				if err := w.Write(arrays, sel, 7000); err != nil {
+					t.Fatal(err)
+				}
+				for j := range cols {
+					if sel == nil {
+						want[j] = append(want[j], cells[j]...)
+					} else {
+						for _, r := range sel {
+							want[j] = append(want[j], cells[j][r])
+						}
+					}
+				}
+				for _, a := range arrays {
+					a.Release()
+				}
+				if batch == 2 {
+					if err := w.FlushRowGroup(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got, pf := readBack(t, buf.Bytes())
+			compare(t, got, want)
+			if pf.NumRowGroups() != 2 || w.Rows() != int64(len(want[0])) {
+				t.Errorf("%d row groups, %d rows", pf.NumRowGroups(), w.Rows())
+			}
+			if int64(buf.Len()) != w.Size() {
+				t.Errorf("Size() %d, file %d bytes", w.Size(), buf.Len())
+			}
+		})
+	}
+}
+
+// TestTypesAndStatistics checks the physical and logical types, the codec,
+// the encodings and the statistics that Athena relies on.
+func TestTypesAndStatistics(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	var buf bytes.Buffer
+	w, _ := pqfile.NewWriter(&buf, cols, pqfile.Options{Codec: pqfile.Zstd, CreatedBy: "flowlens test", Metadata: map[string]string{"k": "v"}})
+	arrays, cells := genArrays(mem, rand.New(rand.NewPCG(2, 2)), 5000, 40)
+	if err := w.Write(arrays, nil, 5000); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	_, pf := readBack(t, buf.Bytes())
+	schema := pf.MetaData().Schema
+	wantPhys := []parquet.Type{parquet.Types.Int32, parquet.Types.Int64, parquet.Types.ByteArray, parquet.Types.ByteArray}
+	for j := range cols {
+		c := schema.Column(j)
+		if c.Name() != cols[j].Name || c.PhysicalType() != wantPhys[j] || c.MaxDefinitionLevel() != 1 || c.MaxRepetitionLevel() != 0 {
+			t.Errorf("column %s: %v def %d", c.Name(), c.PhysicalType(), c.MaxDefinitionLevel())
+		}
+		isString := c.LogicalType().String() == "String"
+		if isString != (cols[j].Type == pqfile.String) {
+			t.Errorf("column %s: logical type %v", c.Name(), c.LogicalType())
+		}
+	}
+	rg := pf.MetaData().RowGroup(0)
+	for j := range cols {
+		cc, err := rg.ColumnChunk(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cc.Compression().String() != "ZSTD" {
+			t.Errorf("column %d codec %v", j, cc.Compression())
+		}
+		st, err := cc.Statistics()
+		if err != nil || st == nil || !st.HasMinMax() {
+			t.Fatalf("column %d: no statistics (%v)", j, err)
+		}
+		var nulls int64
+		var minI, maxI int64
+		var minS, maxS string
+		first := true
+		for _, v := range cells[j] {
+			if v == nil {
+				nulls++
+				continue
+			}
+			switch x := v.(type) {
+			case int64:
+				if first || x < minI {
+					minI = x
+				}
+				if first || x > maxI {
+					maxI = x
+				}
+			case string:
+				if first || x < minS {
+					minS = x
+				}
+				if first || x > maxS {
+					maxS = x
+				}
+			}
+			first = false
+		}
+		if st.NullCount() != nulls {
+			t.Errorf("column %d: null count %d, want %d", j, st.NullCount(), nulls)
+		}
+		var gotMin, gotMax, wantMin, wantMax string
+		switch s := st.(type) {
+		case interface{ Min() int32 }:
+			gotMin, wantMin = fmt.Sprint(s.Min()), fmt.Sprint(minI)
+			gotMax, wantMax = fmt.Sprint(st.(interface{ Max() int32 }).Max()), fmt.Sprint(maxI)
+		case interface{ Min() int64 }:
+			gotMin, wantMin = fmt.Sprint(s.Min()), fmt.Sprint(minI)
+			gotMax, wantMax = fmt.Sprint(st.(interface{ Max() int64 }).Max()), fmt.Sprint(maxI)
+		case interface{ Min() parquet.ByteArray }:
+			gotMin, wantMin = string(s.Min()), minS
+			gotMax, wantMax = string(st.(interface{ Max() parquet.ByteArray }).Max()), maxS
+		}
+		if gotMin != wantMin || gotMax != wantMax {
+			t.Errorf("column %d: min/max %s/%s, want %s/%s", j, gotMin, gotMax, wantMin, wantMax)
+		}
+	}
+	if v := pf.MetaData().KeyValueMetadata().FindValue("k"); v == nil || *v != "v" {
+		t.Error("key-value metadata lost")
+	}
+}
+
+// TestAddColumnAndNullColumns: a column added after rows were buffered is
+// NULL for them; a nil array writes NULLs; columns freeze at the first row
+// group.
+func TestAddColumnAndNullColumns(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	var buf bytes.Buffer
+	w, _ := pqfile.NewWriter(&buf, cols[:2], pqfile.Options{})
+	arrays, cells := genArrays(mem, rand.New(rand.NewPCG(3, 3)), 100, 10)
+	if err := w.Write(arrays[:2], nil, 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddColumn(cols[2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write([]arrow.Array{nil, arrays[1], arrays[2]}, nil, 100); err != nil {
+		t.Fatal(err)
+	}
+	w.FlushRowGroup()
+	if err := w.AddColumn(cols[3]); err != pqfile.ErrSchemaFrozen {
+		t.Fatalf("AddColumn after a row group: %v", err)
+	}
+	w.Close()
+	got, _ := readBack(t, buf.Bytes())
+	nulls := make([]cell, 100)
+	want := [][]cell{append(append([]cell{}, cells[0]...), nulls...), append(append([]cell{}, cells[1]...), cells[1]...), append(append([]cell{}, nulls...), cells[2]...)}
+	compare(t, got, want)
+}
