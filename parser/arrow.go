@@ -58,7 +58,9 @@ type arrowRefs struct {
 	live  atomic.Int64
 }
 
-func (r *arrowRefs) Allocate(int) []byte { panic("BUG: parser Arrow buffers are views and never allocate") }
+func (r *arrowRefs) Allocate(int) []byte {
+	panic("BUG: parser Arrow buffers are views and never allocate")
+}
 func (r *arrowRefs) Reallocate(int, []byte) []byte {
 	panic("BUG: parser Arrow buffers are views and never allocate")
 }
