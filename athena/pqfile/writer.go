@@ -79,18 +79,16 @@ func ParseCodec(s string) (Codec, error) {
 	return "", fmt.Errorf("unknown compression %q (want zstd, snappy, gzip or none)", s)
 }
 
-func (c Codec) codec() compress.Codec {
-	switch c {
-	case Snappy:
-		return new(snappy.Codec)
-	case Gzip:
-		return &gzip.Codec{Level: gzip.DefaultCompression}
-	case None:
-		return new(uncompressed.Codec)
-	default:
-		return &zstd.Codec{Level: zstd.SpeedDefault, Concurrency: 1}
-	}
+// The codecs are shared by every writer: each pools its encoders, whose
+// state (zstd's history above all) is costly to build.
+var codecs = map[Codec]compress.Codec{
+	Zstd:   &zstd.Codec{Level: zstd.SpeedDefault, Concurrency: 1},
+	Snappy: new(snappy.Codec),
+	Gzip:   &gzip.Codec{Level: gzip.DefaultCompression},
+	None:   new(uncompressed.Codec),
 }
+
+func (c Codec) codec() compress.Codec { return codecs[c] }
 
 // Options tune a Writer. Zero values take the defaults.
 type Options struct {
@@ -176,6 +174,18 @@ func (w *Writer) Index(name string) int {
 		return i
 	}
 	return -1
+}
+
+// SortColumns puts the columns in the order of less, while they are not
+// frozen; afterwards it does nothing.
+func (w *Writer) SortColumns(less func(a, b string) bool) {
+	if w.frozen {
+		return
+	}
+	sort.SliceStable(w.cols, func(i, j int) bool { return less(w.cols[i].spec.Name, w.cols[j].spec.Name) })
+	for i, c := range w.cols {
+		w.byName[c.spec.Name] = i
+	}
 }
 
 // Frozen reports whether the columns are fixed (a row group was written).

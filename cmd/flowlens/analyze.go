@@ -15,21 +15,31 @@ import (
 	"time"
 
 	"github.com/flowlens/flowlens/archive"
+	"github.com/flowlens/flowlens/athena"
+	"github.com/flowlens/flowlens/athena/pqfile"
 	"github.com/flowlens/flowlens/parser"
+	"github.com/flowlens/flowlens/pipeline"
 )
 
-const analyzeUsage = `Usage: flowlens analyze [flags] INPUT...
+const analyzeUsage = `Usage: flowlens analyze [flags] INPUT... [--out DIR]
 
 Parses every input (files, directories searched recursively, glob patterns;
 gzip is detected by content) and prints per-file and total counts: records,
 invalid lines with samples of why, bytes read.
+
+With --out DIR it also writes the records as Parquet for Athena:
+  DIR/flows/region=R/date=YYYY-MM-DD/part-*.parquet   the flow records
+  DIR/athena.sql                                      CREATE TABLE with partition projection
+  DIR/_manifest.json                                  every file and input, written last
+The output is committed atomically: a run that fails or is interrupted
+leaves the previous output as it was, and a rerun replaces it.
 
 The format of each input is resolved in this order: its S3 header line; the
 --format flag; the Transit Gateway default when the second token of the first
 record is TransitGateway...; the default VPC (version 2) format.
 
 Example:
-  flowlens analyze testdata/
+  flowlens analyze testdata/ --out out/
   flowlens analyze --format '${version} ${srcaddr} ${dstaddr} ${action}' 'logs/*.gz'
 
 Flags:
@@ -41,6 +51,11 @@ type analyzeFlags struct {
 	jobs         int
 	maxLineBytes int
 	quiet        bool
+	out          string
+	compression  string
+	location     string
+	rowGroupRows int
+	fileMB       int
 }
 
 // parseInterleaved parses flags that may come before, between or after the
@@ -69,6 +84,11 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.jobs, "jobs", 0, "inputs read at once (default: the number of CPUs)")
 	fs.IntVar(&f.maxLineBytes, "max-line-bytes", parser.DefaultMaxLineBytes, "lines longer than this are invalid")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the totals")
+	fs.StringVar(&f.out, "out", "", "write Parquet tables, athena.sql and _manifest.json to this directory")
+	fs.StringVar(&f.compression, "compression", "zstd", "Parquet page compression: zstd, snappy, gzip or none")
+	fs.StringVar(&f.location, "location", "", "S3 location the output will live at, for athena.sql (e.g. s3://bucket/prefix/)")
+	fs.IntVar(&f.rowGroupRows, "row-group-rows", 1_000_000, "rows per Parquet row group")
+	fs.IntVar(&f.fileMB, "file-size-mb", 128, "finish an output file once it reaches this size")
 	inputs, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -88,6 +108,19 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	codec, err := pqfile.ParseCodec(f.compression)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowlens analyze: --compression: %v\n", err)
+		return exitUsage
+	}
+	if f.location != "" && !strings.HasPrefix(f.location, "s3://") {
+		fmt.Fprintf(stderr, "flowlens analyze: --location: %q is not an s3:// URI\n", f.location)
+		return exitUsage
+	}
+	if f.rowGroupRows <= 0 || f.fileMB <= 0 {
+		fmt.Fprintln(stderr, "flowlens analyze: --row-group-rows and --file-size-mb must be positive")
+		return exitUsage
+	}
 	srcs, err := archive.Expand(inputs)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowlens analyze: %v\n", err)
@@ -96,18 +129,20 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	began := time.Now()
-	results, err := archive.Run(ctx, srcs, opts, func(_ int, b *parser.Batch) error {
-		b.Release()
-		return nil
+	res, err := pipeline.Analyze(ctx, pipeline.Config{
+		Inputs:   srcs,
+		Read:     opts,
+		OutDir:   f.out,
+		Location: f.location,
+		Table:    athena.TableOptions{Codec: codec, RowGroupRows: f.rowGroupRows, TargetFileBytes: int64(f.fileMB) << 20},
+		Tool:     "flowlens " + version,
 	})
 	if err != nil {
-		log.Error("run stopped", "err", err)
+		log.Error("run failed; nothing was committed", "err", err)
 		return exitFailed
 	}
-	elapsed := time.Since(began)
-	for i := range results {
-		r := &results[i]
+	for i := range res.Inputs {
+		r := &res.Inputs[i]
 		for _, w := range r.Warnings {
 			log.Warn(w, "input", r.Source)
 		}
@@ -116,11 +151,14 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if !f.quiet {
-		printResults(stdout, results)
+		printResults(stdout, res.Inputs)
 	}
-	t := archive.Sum(results, 10)
-	printTotals(stdout, t, elapsed)
-	if t.Failed > 0 {
+	printTotals(stdout, res.Totals, res.Elapsed)
+	if m := res.Manifest; m != nil {
+		fmt.Fprintf(stdout, "output: %s: %d rows in %d files, %.1f MB; %s and %s written\n", f.out,
+			m.Totals.Records, m.Totals.OutputFiles, float64(m.Totals.OutputBytes)/1e6, athena.DDLName, athena.ManifestName)
+	}
+	if res.Totals.Failed > 0 {
 		return exitFailed
 	}
 	return exitOK

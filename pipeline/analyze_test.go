@@ -1,0 +1,365 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/flowlens/flowlens/archive"
+	"github.com/flowlens/flowlens/athena"
+	"github.com/flowlens/flowlens/parser"
+	"github.com/flowlens/flowlens/pipeline"
+)
+
+const null = "∅"
+
+// expectedRows parses the inputs directly and renders every record over the
+// union of columns (NULL where the input's format lacks the field), with the
+// sums of bytes and packets.
+func expectedRows(t *testing.T, srcs []archive.Source) (rows []map[string]string, bytesSum, packetsSum int64) {
+	t.Helper()
+	var mu sync.Mutex
+	_, err := archive.Run(context.Background(), srcs, archive.Options{}, func(_ int, b *parser.Batch) error {
+		defer b.Release()
+		mu.Lock()
+		defer mu.Unlock()
+		for i := 0; i < b.Len(); i++ {
+			row := map[string]string{}
+			for j := range b.Columns {
+				c := &b.Columns[j]
+				if c.IsNull(i) {
+					row[c.Field.Column] = null
+					continue
+				}
+				row[c.Field.Column] = string(c.AppendText(nil, i))
+				switch c.Field.ID {
+				case parser.FieldBytes:
+					bytesSum += c.Int64(i)
+				case parser.FieldPackets:
+					packetsSum += c.Int64(i)
+				}
+			}
+			rows = append(rows, row)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows, bytesSum, packetsSum
+}
+
+// readOutput reads every file of the manifest with pqarrow, checks each
+// column's physical and logical type, and returns the rows.
+func readOutput(t *testing.T, dir string, m *athena.Manifest) []map[string]string {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	var rows []map[string]string
+	for _, tm := range m.Tables {
+		for _, fm := range tm.Files {
+			path := filepath.Join(dir, filepath.FromSlash(fm.Path))
+			pf, err := file.OpenParquetFile(path, false, file.WithReadProps(parquet.NewReaderProperties(mem)))
+			if err != nil {
+				t.Fatalf("%s: %v", fm.Path, err)
+			}
+			checkTypes(t, fm.Path, pf)
+			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 4096}, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tbl, err := fr.ReadTable(context.Background())
+			if err != nil {
+				t.Fatalf("%s: %v", fm.Path, err)
+			}
+			if tbl.NumRows() != fm.Rows {
+				t.Fatalf("%s: %d rows, manifest says %d", fm.Path, tbl.NumRows(), fm.Rows)
+			}
+			start := len(rows)
+			for i := int64(0); i < tbl.NumRows(); i++ {
+				rows = append(rows, map[string]string{})
+			}
+			for j := 0; j < int(tbl.NumCols()); j++ {
+				name := tbl.Schema().Field(j).Name
+				r := start
+				for _, chunk := range tbl.Column(j).Data().Chunks() {
+					for i := 0; i < chunk.Len(); i, r = i+1, r+1 {
+						rows[r][name] = cellText(chunk, i)
+					}
+				}
+			}
+			tbl.Release()
+			pf.Close()
+		}
+	}
+	return rows
+}
+
+func cellText(a arrow.Array, i int) string {
+	if a.IsNull(i) {
+		return null
+	}
+	switch a := a.(type) {
+	case *array.Int32:
+		return fmt.Sprint(a.Value(i))
+	case *array.Int64:
+		return fmt.Sprint(a.Value(i))
+	case *array.String:
+		return a.Value(i)
+	}
+	return fmt.Sprintf("unexpected %T", a)
+}
+
+// checkTypes asserts AWS's Parquet types: INT32 for version, ports,
+// protocol, tcp_flags, traffic_path; INT64 for counters and times; BYTE_ARRAY
+// with the STRING annotation for all others; every column OPTIONAL.
+func checkTypes(t *testing.T, name string, pf *file.Reader) {
+	t.Helper()
+	schema := pf.MetaData().Schema
+	for j := 0; j < schema.NumColumns(); j++ {
+		c := schema.Column(j)
+		want, logical := parquet.Types.ByteArray, "String"
+		if f, ok := parser.LookupField(c.Name()); ok {
+			switch f.Kind {
+			case parser.KindInt32:
+				want, logical = parquet.Types.Int32, "None"
+			case parser.KindInt64:
+				want, logical = parquet.Types.Int64, "None"
+			}
+		}
+		if c.PhysicalType() != want || c.LogicalType().String() != logical || c.MaxDefinitionLevel() != 1 {
+			t.Errorf("%s: column %s is %v/%v, want %v/%s, OPTIONAL", name, c.Name(), c.PhysicalType(), c.LogicalType(), want, logical)
+		}
+	}
+}
+
+// canonical renders rows over the given columns, sorted.
+func canonical(rows []map[string]string, cols []string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		var sb strings.Builder
+		for _, c := range cols {
+			v, ok := r[c]
+			if !ok {
+				v = null
+			}
+			sb.WriteString(c + "=" + v + " ")
+		}
+		out[i] = sb.String()
+	}
+	sort.Strings(out)
+	return out
+}
+
+func analyze(t *testing.T, dir string, jobs int) *pipeline.Result {
+	t.Helper()
+	srcs, err := archive.Expand([]string{"../testdata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Analyze(context.Background(), pipeline.Config{
+		Inputs: srcs, Read: archive.Options{Jobs: jobs}, OutDir: dir, Tool: "flowlens test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestFlowsTableReadBack: every record of every sample format comes back
+// from the Parquet files, read by pqarrow, with the same values and NULLs in
+// the union schema; sums and counts match; so do runs with 1 and 4 jobs.
+func TestFlowsTableReadBack(t *testing.T) {
+	srcs, _ := archive.Expand([]string{"../testdata"})
+	want, wantBytes, wantPackets := expectedRows(t, srcs)
+	if len(want) != 291 {
+		t.Fatalf("%d records in testdata, want 291", len(want))
+	}
+	var first []string
+	for _, jobs := range []int{1, 4} {
+		dir := t.TempDir()
+		res := analyze(t, dir, jobs)
+		m, err := athena.ReadManifest(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readOutput(t, dir, m)
+		cols := map[string]bool{}
+		for _, r := range got {
+			for c := range r {
+				cols[c] = true
+			}
+		}
+		var names []string
+		for c := range cols {
+			names = append(names, c)
+		}
+		sort.Strings(names)
+		if len(names) != 73 {
+			t.Errorf("%d columns in the union schema, want 73 (54 VPC, 18 Transit Gateway, 1 unknown)", len(names))
+		}
+		g, w := canonical(got, names), canonical(want, names)
+		if len(g) != len(w) {
+			t.Fatalf("%d rows written, %d parsed", len(g), len(w))
+		}
+		for i := range w {
+			if g[i] != w[i] {
+				t.Fatalf("row differs:\n got %s\nwant %s", g[i], w[i])
+			}
+		}
+		var gotBytes, gotPackets int64
+		for _, r := range got {
+			var v int64
+			if _, err := fmt.Sscan(r["bytes"], &v); err == nil {
+				gotBytes += v
+			}
+			if _, err := fmt.Sscan(r["packets"], &v); err == nil {
+				gotPackets += v
+			}
+		}
+		if gotBytes != wantBytes || gotPackets != wantPackets {
+			t.Errorf("sums: bytes %d packets %d, want %d %d", gotBytes, gotPackets, wantBytes, wantPackets)
+		}
+		if m.Totals.Records != 291 || m.Totals.InvalidLines != 4 || len(m.Inputs) != 9 || m.Tables[0].Rows != 291 {
+			t.Errorf("manifest totals %+v", m.Totals)
+		}
+		if res.Totals.Failed != 0 {
+			t.Errorf("%d inputs failed", res.Totals.Failed)
+		}
+		if first == nil {
+			first = g
+		} else if strings.Join(first, "\n") != strings.Join(g, "\n") {
+			t.Error("1 and 4 jobs wrote different rows")
+		}
+	}
+}
+
+// TestPartitionsAndFiles: files sit in region=/date= directories that match
+// their rows, and the layout and manifest agree.
+func TestPartitionsAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	analyze(t, dir, 2)
+	m, _ := athena.ReadManifest(dir)
+	want := map[string]int64{
+		"region=us-east-1/date=2026-11-01": 177, "region=eu-west-1/date=2026-11-01": 40, "region=unknown/date=2026-11-01": 65,
+		"region=ap-southeast-2/date=2021-03-26": 2, "region=us-east-1/date=2014-12-14": 2, "region=us-east-1/date=2015-05-10": 2,
+		"region=us-east-1/date=2015-05-29": 2, "region=us-east-1/date=2016-10-31": 1,
+	}
+	got := map[string]int64{}
+	for _, f := range m.Tables[0].Files {
+		part := strings.TrimPrefix(filepath.ToSlash(filepath.Dir(f.Path)), "flows/")
+		got[part] += f.Rows
+		if _, err := os.Stat(filepath.Join(dir, f.Path)); err != nil {
+			t.Errorf("manifest file missing: %v", err)
+		}
+		if !strings.HasSuffix(f.Path, ".zstd.parquet") || len(f.SHA256) != 64 {
+			t.Errorf("file %+v", f)
+		}
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("partition %s: %d rows, want %d", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("partitions %v", got)
+	}
+	ddl, _ := os.ReadFile(filepath.Join(dir, athena.DDLName))
+	for _, s := range []string{"CREATE EXTERNAL TABLE IF NOT EXISTS `flows`", "`end` bigint", "`protocol` int", "`srcaddr` string",
+		"`flow_hash` string", "PARTITIONED BY (`region` string, `date` string)", "'projection.date.range'='2014-12-14,NOW'",
+		"region=${region}/date=${date}/", "STORED AS PARQUET"} {
+		if !strings.Contains(string(ddl), s) {
+			t.Errorf("athena.sql lacks %q", s)
+		}
+	}
+	if strings.Contains(string(ddl), "`region` string,\n") {
+		t.Error("region is both a column and a partition key")
+	}
+}
+
+// TestRerunReplaces: a second run into the same directory replaces the
+// first's files; a cancelled run commits nothing and leaves the previous
+// output as it was; a crashed run's staging directory is cleaned up.
+func TestRerunReplaces(t *testing.T) {
+	dir := t.TempDir()
+	analyze(t, dir, 2)
+	m1, _ := athena.ReadManifest(dir)
+	analyze(t, dir, 2)
+	m2, _ := athena.ReadManifest(dir)
+	if m1.RunID == m2.RunID {
+		t.Fatal("same run id twice")
+	}
+	var files []string
+	filepath.WalkDir(filepath.Join(dir, "flows"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	var listed []string
+	for _, f := range m2.Tables[0].Files {
+		listed = append(listed, f.Path)
+	}
+	sort.Strings(files)
+	if strings.Join(files, ",") != strings.Join(listed, ",") {
+		t.Fatalf("files on disk %v, manifest %v", files, listed)
+	}
+	if rows := readOutput(t, dir, m2); len(rows) != 291 {
+		t.Fatalf("%d rows after a rerun, want 291", len(rows))
+	}
+
+	// A crashed run's leftovers, then a cancelled run.
+	os.MkdirAll(filepath.Join(dir, ".flowlens-staging-crashed/flows/region=x/date=y"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".flowlens-staging-crashed/flows/region=x/date=y/part.parquet"), []byte("half"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	srcs, _ := archive.Expand([]string{"../testdata"})
+	_, err := pipeline.Analyze(ctx, pipeline.Config{Inputs: srcs, OutDir: dir})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run returned %v", err)
+	}
+	m3, _ := athena.ReadManifest(dir)
+	if m3.RunID != m2.RunID {
+		t.Fatal("a cancelled run changed the manifest")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".flowlens") {
+			t.Errorf("leftover %s", e.Name())
+		}
+	}
+}
+
+// TestFailedInputIsNamed: a corrupt input is listed with its error in the
+// manifest while the others are written.
+func TestFailedInputIsNamed(t *testing.T) {
+	in := t.TempDir()
+	good := filepath.Join(in, "good.log")
+	os.WriteFile(good, []byte("2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 100 1793491200 1793491260 ACCEPT OK\n"), 0o644)
+	bad := filepath.Join(in, "bad.log.gz")
+	os.WriteFile(bad, []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3}, 0o644)
+	dir := t.TempDir()
+	srcs, _ := archive.Expand([]string{in})
+	res, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Manifest
+	if m.Totals.FailedInputs != 1 || m.Totals.Records != 1 || m.Inputs[0].Error == "" || !strings.Contains(m.Inputs[0].Error, "bad.log.gz") || m.Inputs[1].Error != "" {
+		t.Fatalf("manifest %+v", m.Inputs)
+	}
+}
