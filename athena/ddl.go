@@ -125,3 +125,22 @@ func DDL(location string, tables []TableDDL) string {
 	}
 	return sb.String()
 }
+
+// PartitionsOf lists the regions and the first date a table's files hold,
+// from their region=/date= directories.
+func PartitionsOf(tm TableManifest) (regions []string, first string) {
+	seen := map[string]bool{}
+	for _, f := range tm.Files {
+		for _, seg := range strings.Split(f.Path, "/") {
+			if v, ok := strings.CutPrefix(seg, "region="); ok && !seen[v] {
+				seen[v] = true
+				regions = append(regions, v)
+			}
+			if v, ok := strings.CutPrefix(seg, "date="); ok && v != Unknown && (first == "" || v < first) {
+				first = v
+			}
+		}
+	}
+	sort.Strings(regions)
+	return regions, first
+}

@@ -9,8 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -99,7 +97,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	if location == "" {
 		location = athena.LocationPlaceholder
 	}
-	regions, first := partitionsOf(tm)
+	regions, first := athena.PartitionsOf(tm)
 	ddl := athena.DDL(location, []athena.TableDDL{{Name: athena.FlowsTable, Dir: tm.Dir, Columns: cols, Regions: regions, FirstDate: first}})
 	if err := out.Commit(res.Manifest, ddl); err != nil {
 		return res, fmt.Errorf("cannot commit the output: %w", err)
@@ -164,22 +162,4 @@ func manifest(cfg Config, res *Result, began time.Time, tm athena.TableManifest)
 		TextBytes: t.TextBytes, OutputFiles: len(tm.Files), OutputBytes: tm.Bytes,
 	}
 	return m
-}
-
-// partitionsOf lists the regions and the first date a table's files hold.
-func partitionsOf(tm athena.TableManifest) (regions []string, first string) {
-	seen := map[string]bool{}
-	for _, f := range tm.Files {
-		for _, seg := range strings.Split(f.Path, "/") {
-			if v, ok := strings.CutPrefix(seg, "region="); ok && !seen[v] {
-				seen[v] = true
-				regions = append(regions, v)
-			}
-			if v, ok := strings.CutPrefix(seg, "date="); ok && v != athena.Unknown && (first == "" || v < first) {
-				first = v
-			}
-		}
-	}
-	sort.Strings(regions)
-	return regions, first
 }

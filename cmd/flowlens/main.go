@@ -23,7 +23,9 @@ header, headerless records, CloudWatch Logs exports and subscription
 payloads; gzip or plain) and reports what they hold.
 
 Usage:
-  flowlens analyze [flags] INPUT...   parse inputs and report per-file counts
+  flowlens analyze [flags] INPUT... [--out DIR]
+                                      parse inputs, report counts, write Parquet for Athena
+  flowlens ddl --location s3://B/P/   print the Athena CREATE TABLE for output stored there
   flowlens version                    print the version
   flowlens help                       show this text
 
@@ -33,7 +35,8 @@ Exit status: 0 every input was read; 1 some input failed (the others are
 still processed); 2 usage error.
 
 Example:
-  flowlens analyze testdata/
+  flowlens analyze testdata/ --out out/
+  flowlens ddl --location s3://my-bucket/flowlens/ --from out/
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -52,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "analyze":
 		return analyze(args[1:], stdout, stderr)
+	case "ddl":
+		return ddl(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "flowlens", version)
 		return exitOK
@@ -59,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "flowlens: unknown command %q (want analyze, version or help)\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "flowlens: unknown command %q (want analyze, ddl, version or help)\n\n%s", args[0], usage)
 		return exitUsage
 	}
 }

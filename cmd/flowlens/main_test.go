@@ -40,4 +40,16 @@ func TestExitCodes(t *testing.T) {
 	f(exitOK, "flowlens dev", "", "version")
 	// Flags after the inputs work too.
 	f(exitOK, "total: 1 inputs", "", "analyze", good, "--jobs", "1")
+
+	out := filepath.Join(dir, "out")
+	f(exitOK, "output: "+out+": 1 rows in 1 files", "", "analyze", good, "--out", out, "--compression", "snappy")
+	if _, err := os.Stat(filepath.Join(out, "_manifest.json")); err != nil {
+		t.Fatal(err)
+	}
+	f(exitFailed, "output: "+out+": 1 rows", "input failed", "analyze", good, corrupt, "--out", out)
+	f(exitUsage, "", "--compression", "analyze", good, "--out", out, "--compression", "lz77")
+	f(exitUsage, "", "not an s3:// URI", "analyze", good, "--out", out, "--location", "/tmp/x")
+	f(exitOK, "LOCATION 's3://b/p/flows/'", "", "ddl", "--location", "s3://b/p/", "--from", out)
+	f(exitUsage, "", "--location must be", "ddl")
+	f(exitFailed, "", "--from", "ddl", "--location", "s3://b/", "--from", dir)
 }
