@@ -39,16 +39,18 @@ type column struct {
 	dictMax   int
 	dictPlain []byte // the entries, PLAIN-encoded
 	dictN     int
-	i32Dict   map[int32]int32
-	i64Dict   map[int64]int32
-	strDict   map[string]int32
-	ipDict    map[[16]byte]int32
+	i32Dict   dictIndex[int32]
+	i32Small  []int32 // index+1 of the small non-negative int32 values (ports, protocol, flags)
+	i64Dict   dictIndex[int64]
+	strDict   dictIndex[string]
+	ipDict    dictIndex[ipKey]
 	lastKey   []byte // the last string or address looked up, and its index
 	lastIdx   int32
 	ipText    []byte
 
 	// the chunk of the row group
-	chunk        []byte
+	dictPage     []byte // the dictionary page, made when the chunk is flushed
+	chunk        []byte // the data pages
 	chunkRows    int
 	chunkNulls   int64
 	uncompressed int64
@@ -77,15 +79,11 @@ func (c *column) resetChunk() {
 	c.dictN = 0
 	c.lastKey = c.lastKey[:0]
 	c.lastIdx = -1
-	switch c.spec.Type {
-	case Int32:
-		c.i32Dict = make(map[int32]int32)
-	case Int64:
-		c.i64Dict = make(map[int64]int32)
-	default:
-		c.strDict = make(map[string]int32)
-		c.ipDict = make(map[[16]byte]int32)
-	}
+	c.i32Dict.reset()
+	clear(c.i32Small)
+	c.i64Dict.reset()
+	c.strDict.reset()
+	c.ipDict.reset()
 }
 
 func (c *column) pendingBytes() int64 {
@@ -225,13 +223,29 @@ func (c *column) stat(v int64) {
 	c.maxI = max(c.maxI, v)
 }
 
+// smallInt32 bounds the values indexed by a table rather than a map: ports,
+// protocol numbers, TCP flags, versions.
+const smallInt32 = 1 << 16
+
 func (c *column) addInt32(v int32) {
 	c.stat(int64(v))
 	if c.dictOn {
-		i, ok := c.i32Dict[v]
-		if !ok {
-			i = int32(c.dictN)
-			c.i32Dict[v] = i
+		if uint32(v) < smallInt32 {
+			if c.i32Small == nil {
+				c.i32Small = make([]int32, smallInt32)
+			}
+			if i := c.i32Small[v]; i > 0 {
+				c.idx = append(c.idx, i-1)
+				return
+			}
+		}
+		h := hashInt(uint64(uint32(v)))
+		i := c.i32Dict.find(v, h)
+		if i < 0 {
+			i = c.i32Dict.insert(v, h)
+			if uint32(v) < smallInt32 {
+				c.i32Small[v] = i + 1
+			}
 			c.dictN++
 			c.dictPlain = binary.LittleEndian.AppendUint32(c.dictPlain, uint32(v))
 			if len(c.dictPlain) > c.dictMax {
@@ -249,10 +263,10 @@ func (c *column) addInt32(v int32) {
 func (c *column) addInt64(v int64) {
 	c.stat(v)
 	if c.dictOn {
-		i, ok := c.i64Dict[v]
-		if !ok {
-			i = int32(c.dictN)
-			c.i64Dict[v] = i
+		h := hashInt(uint64(v))
+		i := c.i64Dict.find(v, h)
+		if i < 0 {
+			i = c.i64Dict.insert(v, h)
 			c.dictN++
 			c.dictPlain = binary.LittleEndian.AppendUint64(c.dictPlain, uint64(v))
 			if len(c.dictPlain) > c.dictMax {
@@ -273,12 +287,13 @@ func (c *column) addString(s []byte) {
 			c.idx = append(c.idx, c.lastIdx)
 			return
 		}
-		// A map lookup by a string view does not allocate; only new
-		// entries copy their key.
-		i, ok := c.strDict[unsafe.String(unsafe.SliceData(s), len(s))]
-		if !ok {
-			i = int32(c.dictN)
-			c.strDict[string(s)] = i
+		// A lookup by a string view does not allocate; only new entries
+		// copy their key.
+		view := unsafe.String(unsafe.SliceData(s), len(s))
+		h := hashString(view)
+		i := c.strDict.find(view, h)
+		if i < 0 {
+			i = c.strDict.insert(string(s), h)
 			c.dictN++
 			c.dictPlain = appendPlainString(c.dictPlain, s)
 			if len(c.dictPlain) > c.dictMax {
@@ -323,10 +338,11 @@ func (c *column) addIP(a [16]byte) {
 			c.idx = append(c.idx, c.lastIdx)
 			return
 		}
-		i, ok := c.ipDict[a]
-		if !ok {
-			i = int32(c.dictN)
-			c.ipDict[a] = i
+		k := ipKeyOf(a)
+		h := hashIP(k)
+		i := c.ipDict.find(k, h)
+		if i < 0 {
+			i = c.ipDict.insert(k, h)
 			c.dictN++
 			c.ipText = appendIPText(c.ipText[:0], a)
 			c.dictPlain = appendPlainString(c.dictPlain, c.ipText)
@@ -456,7 +472,7 @@ func (c *column) cutPageRows(rows int) {
 		s.page.Write(c.plain)
 		c.usedPlain = true
 	}
-	c.appendPage(format.PageHeader{
+	c.chunk = c.appendPage(c.chunk, format.PageHeader{
 		Type: format.DataPage,
 		DataPageHeader: thrift.New(format.DataPageHeader{
 			NumValues:               int32(rows),
@@ -492,8 +508,8 @@ func (c *column) cutPageRows(rows int) {
 	c.plain = c.plain[:0]
 }
 
-// appendPage compresses body and appends the page with its header to chunk.
-func (c *column) appendPage(h format.PageHeader, body []byte) {
+// appendPage compresses body and appends the page with its header to dst.
+func (c *column) appendPage(dst []byte, h format.PageHeader, body []byte) []byte {
 	s := &c.w.scratch
 	compressed, err := c.w.codec.Encode(s.compressed[:0], body)
 	if err != nil {
@@ -505,10 +521,11 @@ func (c *column) appendPage(h format.PageHeader, body []byte) {
 	if err != nil {
 		panic("BUG: encoding a page header: " + err.Error())
 	}
-	c.chunk = append(c.chunk, header...)
-	c.chunk = append(c.chunk, compressed...)
+	dst = append(dst, header...)
+	dst = append(dst, compressed...)
 	c.uncompressed += int64(len(header) + len(body))
 	s.compressed = compressed
+	return dst
 }
 
 func uvarint(v uint64) []byte {
@@ -533,23 +550,18 @@ func (c *column) flush(offset int64) (format.ColumnChunk, error) {
 	default:
 		meta.Type = format.ByteArray
 	}
-	data := c.chunk
+	c.dictPage = c.dictPage[:0]
 	if c.usedDict {
 		if c.spec.Type == String && c.dictOn {
 			c.statDictionary()
 		}
-		pages := append([]byte(nil), data...)
-		c.chunk = c.chunk[:0]
-		c.appendPage(format.PageHeader{
+		c.dictPage = c.appendPage(c.dictPage, format.PageHeader{
 			Type:                 format.DictionaryPage,
 			DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(c.dictN), Encoding: format.Plain}),
 		}, c.dictPlain)
 		meta.DictionaryPageOffset = offset
-		meta.DataPageOffset = offset + int64(len(c.chunk))
-		c.chunk = append(c.chunk, pages...)
-	} else {
-		meta.DataPageOffset = offset
 	}
+	meta.DataPageOffset = offset + int64(len(c.dictPage))
 	meta.Encoding = append(meta.Encoding, format.RLE)
 	if c.usedPlain {
 		meta.Encoding = append(meta.Encoding, format.Plain)
@@ -557,7 +569,7 @@ func (c *column) flush(offset int64) (format.ColumnChunk, error) {
 	if c.usedDict {
 		meta.Encoding = append(meta.Encoding, format.Plain, format.RLEDictionary)
 	}
-	meta.TotalCompressedSize = int64(len(c.chunk))
+	meta.TotalCompressedSize = int64(len(c.dictPage) + len(c.chunk))
 	meta.TotalUncompressedSize = c.uncompressed
 	meta.Statistics = c.statistics()
 	return format.ColumnChunk{FileOffset: offset, MetaData: meta}, nil

@@ -250,6 +250,9 @@ func (w *Writer) FlushRowGroup() error {
 		if err != nil {
 			return fmt.Errorf("column %s: %w", c.spec.Name, err)
 		}
+		if err := w.write(c.dictPage); err != nil {
+			return err
+		}
 		if err := w.write(c.chunk); err != nil {
 			return err
 		}
