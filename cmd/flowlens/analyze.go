@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -56,6 +57,7 @@ type analyzeFlags struct {
 	location     string
 	rowGroupRows int
 	fileMB       int
+	cpuProfile   string
 }
 
 // parseInterleaved parses flags that may come before, between or after the
@@ -89,6 +91,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.location, "location", "", "S3 location the output will live at, for athena.sql (e.g. s3://bucket/prefix/)")
 	fs.IntVar(&f.rowGroupRows, "row-group-rows", 1_000_000, "rows per Parquet row group")
 	fs.IntVar(&f.fileMB, "file-size-mb", 128, "finish an output file once it reaches this size")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
 	inputs, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -127,6 +130,19 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "flowlens analyze: --cpuprofile: %v\n", err)
+			return exitUsage
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintf(stderr, "flowlens analyze: --cpuprofile: %v\n", err)
+			return exitUsage
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := pipeline.Analyze(ctx, pipeline.Config{
