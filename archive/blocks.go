@@ -12,12 +12,12 @@ import (
 const DefaultBlockBytes = 1 << 20
 
 // block is a run of whole lines, or the marker of a line too long to hold.
+// Blocks carry no line numbers: the consumer numbers lines as it parses
+// them, so the reader never counts newlines.
 type block struct {
 	buf      *[]byte // pooled storage behind data
 	data     []byte  // whole lines; the last may lack its newline at EOF
-	first    int64   // number of the first line in data
-	overlong bool    // a line of at least the block size was skipped at line first
-	err      error   // a read error, after the last good block
+	overlong bool    // a line of at least the block size was skipped here
 }
 
 type bufferPool struct {
@@ -48,12 +48,12 @@ type blockReader struct {
 	r    io.Reader
 	bufs *bufferPool
 	tail []byte // the partial line carried to the next block
-	line int64  // number of the next line
+	read int64  // bytes of text read so far
 	eof  bool
 }
 
-func newBlockReader(r io.Reader, bufs *bufferPool, firstLine int64) *blockReader {
-	return &blockReader{r: r, bufs: bufs, line: firstLine}
+func newBlockReader(r io.Reader, bufs *bufferPool) *blockReader {
+	return &blockReader{r: r, bufs: bufs}
 }
 
 // next returns the next block, or io.EOF after the last one.
@@ -67,11 +67,12 @@ func (br *blockReader) next() (block, error) {
 	for len(b) < cap(b) && !br.eof {
 		n, err := br.r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
+		br.read += int64(n)
 		if errors.Is(err, io.EOF) {
 			br.eof = true
 		} else if err != nil {
 			br.bufs.put(buf)
-			return block{}, fmt.Errorf("cannot read after line %d: %w", br.line-1, err)
+			return block{}, fmt.Errorf("cannot read after %d bytes of text: %w", br.read, err)
 		}
 	}
 	if len(b) == 0 {
@@ -88,23 +89,18 @@ func (br *blockReader) next() (block, error) {
 		data = b[:cut+1]
 		br.tail = append(br.tail, b[cut+1:]...)
 	}
-	blk := block{buf: buf, data: data, first: br.line}
-	br.line += int64(bytes.Count(data, []byte{'\n'}))
-	if data[len(data)-1] != '\n' {
-		br.line++
-	}
-	return blk, nil
+	return block{buf: buf, data: data}, nil
 }
 
 // skipOverlong discards input up to the end of a line that fills a whole
 // block and reports it.
 func (br *blockReader) skipOverlong() (block, error) {
-	blk := block{first: br.line, overlong: true}
-	br.line++
+	blk := block{overlong: true}
 	scratch := br.bufs.get()
 	defer br.bufs.put(scratch)
 	for !br.eof {
 		n, err := br.r.Read(*scratch)
+		br.read += int64(n)
 		if i := bytes.IndexByte((*scratch)[:n], '\n'); i >= 0 {
 			br.tail = append(br.tail[:0], (*scratch)[i+1:n]...)
 			return blk, nil
@@ -112,7 +108,7 @@ func (br *blockReader) skipOverlong() (block, error) {
 		if errors.Is(err, io.EOF) {
 			br.eof = true
 		} else if err != nil {
-			return block{}, fmt.Errorf("cannot read line %d: %w", blk.first, err)
+			return block{}, fmt.Errorf("cannot read after %d bytes of text: %w", br.read, err)
 		}
 	}
 	return blk, nil

@@ -33,6 +33,9 @@ type Options struct {
 	// OnDone, if set, is called once per input when it is finished, from the
 	// goroutine that read it.
 	OnDone func(*Result)
+	// OnBatch, if set, is called with the record count of every batch as it
+	// goes to the sink, from the goroutine that read it: live progress.
+	OnBatch func(records int)
 }
 
 func (o Options) withDefaults() Options {
@@ -146,7 +149,17 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 	}
 	defer rc.Close()
 	stored := &countingReader{r: rc}
-	dec, err := newDecompressor(stored)
+	whole, done, err := readWhole(rc, src.Size)
+	if err != nil {
+		return err
+	}
+	defer done()
+	var in io.Reader = stored
+	if whole != rc {
+		stored.n.Store(src.Size)
+		in = whole
+	}
+	dec, err := newDecompressor(in)
 	if err != nil {
 		return err
 	}
@@ -191,8 +204,8 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 		}
 	}
 	p := r.parser(res.Kind == parser.InputCloudWatchExport)
-	return r.pipe(ctx, idx, res, p, func(ctx context.Context, out chan<- block) error {
-		br := newBlockReader(peeker, r.bufs, firstLine)
+	return r.pipe(ctx, idx, res, p, firstLine, func(ctx context.Context, out chan<- block) error {
+		br := newBlockReader(peeker, r.bufs)
 		for {
 			blk, err := br.next()
 			if errors.Is(err, io.EOF) {
@@ -220,8 +233,9 @@ func (r *runner) parser(stripTimestamp bool) *parser.Parser {
 
 // pipe runs produce in its own goroutine, so that reading and decompressing
 // the next block overlaps parsing the current one, and parses every block it
-// sends into batches for the sink.
-func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parser, produce func(context.Context, chan<- block) error) error {
+// sends into batches for the sink, numbering lines from firstLine.
+func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parser, firstLine int64, produce func(context.Context, chan<- block) error) error {
+	line := firstLine
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	blocks := make(chan block, 2)
@@ -241,7 +255,8 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		}
 		if blk.overlong {
 			res.Stats.Lines++
-			res.Stats.Reject(blk.first, parser.ReasonLineTooLong, "", nil, r.opts.MaxSamples)
+			res.Stats.Reject(line, parser.ReasonLineTooLong, "", nil, r.opts.MaxSamples)
+			line++
 			continue
 		}
 		select {
@@ -256,9 +271,12 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 			release = r.batches.releaser(key, inFlight)
 		}
 		b := r.batches.get(key, res.Format, release)
-		p.ParseBlock(b, blk.data, blk.first)
+		line += p.ParseBlock(b, blk.data, line)
 		r.bufs.put(blk.buf)
 		res.Stats.Add(&b.Stats, r.opts.MaxSamples)
+		if r.opts.OnBatch != nil {
+			r.opts.OnBatch(b.Len())
+		}
 		if err := r.sink(idx, b); err != nil {
 			sinkErr = errSink{err}
 			cancel()
@@ -276,9 +294,8 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 func (r *runner) readSubscription(ctx context.Context, idx int, text io.Reader, res *Result) error {
 	bs := r.opts.BlockBytes
 	p := r.parser(false)
-	return r.pipe(ctx, idx, res, p, func(ctx context.Context, out chan<- block) error {
+	return r.pipe(ctx, idx, res, p, 1, func(ctx context.Context, out chan<- block) error {
 		var cur block
-		event := int64(1)
 		send := func() error {
 			if cur.buf == nil {
 				return nil
@@ -307,7 +324,7 @@ func (r *runner) readSubscription(ctx context.Context, idx int, text io.Reader, 
 					}
 				}
 				if cur.buf == nil {
-					cur = block{buf: r.bufs.get(), first: event}
+					cur = block{buf: r.bufs.get()}
 					cur.data = (*cur.buf)[:0]
 				}
 				start := len(cur.data)
@@ -320,7 +337,6 @@ func (r *runner) readSubscription(ctx context.Context, idx int, text io.Reader, 
 						msg[i] = ' '
 					}
 				}
-				event++
 			}
 			return nil
 		})

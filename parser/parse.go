@@ -37,7 +37,9 @@ func NewParser() *Parser {
 // b.Stats. A final line without a newline is parsed too. It returns the
 // number of lines consumed.
 func (p *Parser) ParseBlock(b *Batch, block []byte, firstLine int64) int64 {
-	b.reserve(bytes.Count(block, newline)+1, len(block))
+	// A record takes at least two bytes a field (a value and a separator or
+	// newline), which bounds the rows of the block without counting lines.
+	b.reserve(len(block)/(2*len(b.Columns))+1, len(block))
 	line := firstLine
 	for len(block) > 0 {
 		var l []byte
@@ -51,8 +53,6 @@ func (p *Parser) ParseBlock(b *Batch, block []byte, firstLine int64) int64 {
 	}
 	return line - firstLine
 }
-
-var newline = []byte{'\n'}
 
 // ParseLine appends the record of one line (without its newline) to b, or
 // counts it as blank, a repeated header or invalid.

@@ -145,6 +145,8 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	prog := startProgress(stderr, log, len(srcs))
+	opts.OnDone, opts.OnBatch = prog.OnDone, prog.OnBatch
 	res, err := pipeline.Analyze(ctx, pipeline.Config{
 		Inputs:   srcs,
 		Read:     opts,
@@ -153,6 +155,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		Table:    athena.TableOptions{Codec: codec, RowGroupRows: f.rowGroupRows, TargetFileBytes: int64(f.fileMB) << 20},
 		Tool:     "flowlens " + version,
 	})
+	prog.Stop()
 	if err != nil {
 		log.Error("run failed; nothing was committed", "err", err)
 		return exitFailed
