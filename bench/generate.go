@@ -23,6 +23,9 @@ type Generator struct {
 	Start int64
 	// Span is how many seconds after Start record windows may begin.
 	Span int64
+	// Account and Region, when set, are the account-id and region of every
+	// record, as in the files of one flow log.
+	Account, Region string
 
 	rng     *rand.Rand
 	version []byte
@@ -116,7 +119,12 @@ func (g *Generator) appendValue(dst []byte, fld parser.Field, rec *record, windo
 	switch fld.ID {
 	case parser.FieldVersion:
 		return append(dst, g.version...)
-	case parser.FieldAccountID, parser.FieldTGWSrcVPCAccountID, parser.FieldTGWDstVPCAccountID:
+	case parser.FieldAccountID:
+		if g.Account != "" {
+			return append(dst, g.Account...)
+		}
+		return appendPadded(dst, 123456789010+uint64(rec.host%7)*11111111, 12)
+	case parser.FieldTGWSrcVPCAccountID, parser.FieldTGWDstVPCAccountID:
 		return appendPadded(dst, 123456789010+uint64(rec.host%7)*11111111, 12)
 	case parser.FieldInterfaceID:
 		dst = append(dst, "eni-0"...)
@@ -196,6 +204,9 @@ func (g *Generator) appendValue(dst []byte, fld parser.Field, rec *record, windo
 		}
 		return append(dst, "ingress"...)
 	case parser.FieldRegion:
+		if g.Region != "" {
+			return append(dst, g.Region...)
+		}
 		return append(dst, regions[rec.host%uint32(len(regions))]...)
 	case parser.FieldResourceType:
 		return append(dst, "TransitGateway"...)

@@ -52,4 +52,11 @@ func TestExitCodes(t *testing.T) {
 	f(exitOK, "LOCATION 's3://b/p/flows/'", "", "ddl", "--location", "s3://b/p/", "--from", out)
 	f(exitUsage, "", "--location must be", "ddl")
 	f(exitFailed, "", "--from", "ddl", "--location", "s3://b/", "--from", dir)
+
+	arch := filepath.Join(dir, "archive")
+	f(exitOK, "records", "", "gen", "--out", arch, "--records", "3000", "--file-records", "1000")
+	f(exitOK, "total: 48 inputs (0 failed), 3000 records, 0 invalid lines", "", "analyze", arch)
+	f(exitUsage, "", "either --records or --size", "gen", "--out", arch)
+	f(exitUsage, "", "--size", "gen", "--out", arch, "--size", "lots")
+	f(exitUsage, "", "--out is required", "gen", "--records", "5")
 }
