@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -42,7 +41,7 @@ type column struct {
 	i32Dict   dictIndex[int32]
 	i32Small  []int32 // index+1 of the small non-negative int32 values (ports, protocol, flags)
 	i64Dict   dictIndex[int64]
-	strDict   dictIndex[string]
+	strDict   strIndex
 	ipDict    dictIndex[ipKey]
 	lastKey   []byte // the last string or address looked up, and its index
 	lastIdx   int32
@@ -287,13 +286,9 @@ func (c *column) addString(s []byte) {
 			c.idx = append(c.idx, c.lastIdx)
 			return
 		}
-		// A lookup by a string view does not allocate; only new entries
-		// copy their key.
-		view := unsafe.String(unsafe.SliceData(s), len(s))
-		h := hashString(view)
-		i := c.strDict.find(view, h)
+		h := hashBytes(s)
+		i := c.strDict.find(c.dictPlain, s, h)
 		if i < 0 {
-			i = c.strDict.insert(string(s), h)
 			c.dictN++
 			c.dictPlain = appendPlainString(c.dictPlain, s)
 			if len(c.dictPlain) > c.dictMax {
@@ -301,6 +296,7 @@ func (c *column) addString(s []byte) {
 				c.addPlainString(s)
 				return
 			}
+			i = c.strDict.insert(len(c.dictPlain)-len(s), len(s), h)
 		}
 		c.lastKey = append(c.lastKey[:0], s...)
 		c.lastIdx = i

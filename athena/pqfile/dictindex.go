@@ -88,4 +88,63 @@ func ipKeyOf(a [16]byte) ipKey {
 
 func hashIP(k ipKey) uint64 { return k.lo*mul1 ^ k.hi*mul2 }
 
-func hashString(s string) uint64 { return maphash.String(stringSeed, s) }
+func hashBytes(b []byte) uint64 { return maphash.Bytes(stringSeed, b) }
+
+// strIndex is dictIndex for byte strings kept in an arena (the column's
+// PLAIN dictionary bytes): entries are offsets, so adding a value to the
+// dictionary allocates nothing beyond the arena's growth.
+type strIndex struct {
+	slots  []int32
+	shift  uint8
+	hashes []uint64
+	offs   []int32 // where each value starts in the arena
+	lens   []int32
+}
+
+func (d *strIndex) reset() {
+	clear(d.slots)
+	d.hashes, d.offs, d.lens = d.hashes[:0], d.offs[:0], d.lens[:0]
+}
+
+// find returns the index of s, whose hash is h, or -1.
+func (d *strIndex) find(arena, s []byte, h uint64) int32 {
+	if len(d.slots) == 0 {
+		return -1
+	}
+	mask := uint64(len(d.slots) - 1)
+	for i := h >> d.shift; ; i = (i + 1) & mask {
+		e := d.slots[i] - 1
+		if e < 0 {
+			return -1
+		}
+		if d.hashes[e] == h && int(d.lens[e]) == len(s) && string(arena[d.offs[e]:d.offs[e]+d.lens[e]]) == string(s) {
+			return e
+		}
+	}
+}
+
+// insert adds the value at arena[off:off+n], which must be absent.
+func (d *strIndex) insert(off, n int, h uint64) int32 {
+	if 2*(len(d.hashes)+1) > len(d.slots) {
+		size := max(1024, 2*len(d.slots))
+		d.slots = make([]int32, size)
+		d.shift = uint8(64 - bits.TrailingZeros(uint(size)))
+		for i, hh := range d.hashes {
+			d.place(int32(i+1), hh)
+		}
+	}
+	d.hashes = append(d.hashes, h)
+	d.offs = append(d.offs, int32(off))
+	d.lens = append(d.lens, int32(n))
+	d.place(int32(len(d.hashes)), h)
+	return int32(len(d.hashes) - 1)
+}
+
+func (d *strIndex) place(slot int32, h uint64) {
+	mask := uint64(len(d.slots) - 1)
+	i := h >> d.shift
+	for d.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	d.slots[i] = slot
+}

@@ -27,6 +27,7 @@ Usage:
                                       parse inputs, report counts, write Parquet for Athena
   flowlens ddl --location s3://B/P/   print the Athena CREATE TABLE for output stored there
   flowlens gen --out DIR --size 1GB   write a synthetic archive in the S3 layout
+  flowlens bench [--in INPUT,...]     measure throughput stage by stage
   flowlens version                    print the version
   flowlens help                       show this text
 
@@ -60,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return ddl(args[1:], stdout, stderr)
 	case "gen":
 		return gen(args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "flowlens", version)
 		return exitOK
@@ -67,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "flowlens: unknown command %q (want analyze, ddl, gen, version or help)\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "flowlens: unknown command %q (want analyze, ddl, gen, bench, version or help)\n\n%s", args[0], usage)
 		return exitUsage
 	}
 }

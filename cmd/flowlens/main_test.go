@@ -59,4 +59,9 @@ func TestExitCodes(t *testing.T) {
 	f(exitUsage, "", "either --records or --size", "gen", "--out", arch)
 	f(exitUsage, "", "--size", "gen", "--out", arch, "--size", "lots")
 	f(exitUsage, "", "--out is required", "gen", "--records", "5")
+
+	f(exitOK, `"name": "end-to-end-zstd"`, "", "bench", "--records", "20000", "--jobs", "1", "--codecs", "none,zstd", "--json")
+	f(exitOK, "share of one core's time", "", "bench", "--in", arch, "--jobs", "2", "--codecs", "none,zstd")
+	f(exitUsage, "", "--codecs", "bench", "--codecs", "brotli")
+	f(exitUsage, "", "--jobs", "bench", "--jobs", "0")
 }

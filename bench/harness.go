@@ -1,0 +1,378 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/flowlens/flowlens/archive"
+	"github.com/flowlens/flowlens/athena"
+	"github.com/flowlens/flowlens/athena/pqfile"
+	"github.com/flowlens/flowlens/parser"
+	"github.com/flowlens/flowlens/pipeline"
+)
+
+// Config describes a benchmark run.
+type Config struct {
+	Inputs      []archive.Source // the archive to measure
+	SampleBytes int64            // text held in memory for the stage measurements (default 256 MiB)
+	Codecs      []pqfile.Codec   // Parquet codecs to measure (default all)
+	Jobs        []int            // input concurrency levels of the end-to-end sweep (default 1 and GOMAXPROCS)
+	TempDir     string           // where end-to-end output goes (default os.TempDir)
+}
+
+// Stage is the measurement of one stage of the pipeline.
+type Stage struct {
+	Name          string  `json:"name"`
+	Jobs          int     `json:"jobs,omitempty"`
+	Records       int64   `json:"records"`
+	TextBytes     int64   `json:"text_bytes"`
+	Seconds       float64 `json:"seconds"`
+	MBPerSec      float64 `json:"mb_per_s"`
+	RecordsPerSec float64 `json:"records_per_s"`
+	AllocsPerRec  float64 `json:"allocs_per_record"`
+	CPUSecPerGB   float64 `json:"cpu_s_per_gb"`
+	PeakRSSMB     float64 `json:"peak_rss_mb"`
+	OutputBytes   int64   `json:"output_bytes,omitempty"`
+}
+
+// Report is the result of a benchmark run.
+type Report struct {
+	Machine struct {
+		GOOS       string `json:"goos"`
+		GOARCH     string `json:"goarch"`
+		CPUs       int    `json:"cpus"`
+		GOMAXPROCS int    `json:"gomaxprocs"`
+		GoVersion  string `json:"go_version"`
+	} `json:"machine"`
+	Inputs      int     `json:"inputs"`
+	SampleBytes int64   `json:"sample_text_bytes"`
+	Stages      []Stage `json:"stages"`
+	// Share of one core's time per stage of the end-to-end path, from the
+	// stage measurements: gunzip, parsing, Arrow, encoding, compression.
+	TimeShare map[string]float64 `json:"time_share"`
+}
+
+// measure runs fn and fills a stage with its costs.
+func measure(name string, fn func() (records, text, out int64, err error)) (Stage, error) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	cpu0 := cpuSeconds()
+	t0 := time.Now()
+	records, text, out, err := fn()
+	secs := time.Since(t0).Seconds()
+	cpu := cpuSeconds() - cpu0
+	runtime.ReadMemStats(&after)
+	st := Stage{Name: name, Records: records, TextBytes: text, Seconds: secs, OutputBytes: out, PeakRSSMB: peakRSSMB()}
+	if secs > 0 {
+		st.MBPerSec = float64(text) / 1e6 / secs
+		st.RecordsPerSec = float64(records) / secs
+	}
+	if records > 0 {
+		st.AllocsPerRec = float64(after.Mallocs-before.Mallocs) / float64(records)
+	}
+	if text > 0 {
+		st.CPUSecPerGB = cpu / (float64(text) / 1e9)
+	}
+	return st, err
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
+}
+
+// sample is the measured slice of the archive, in memory.
+type sample struct {
+	gz   [][]byte // the stored objects that are gzip
+	text [][]byte // every object's text
+	pool map[string]*parser.Batch
+}
+
+func loadSample(ctx context.Context, srcs []archive.Source, limit int64) (*sample, error) {
+	s := &sample{}
+	var total int64
+	for _, src := range srcs {
+		if total >= limit {
+			break
+		}
+		rc, err := src.Open(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src.Name, err)
+		}
+		raw, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src.Name, err)
+		}
+		text := raw
+		if len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", src.Name, err)
+			}
+			if text, err = io.ReadAll(zr); err != nil {
+				return nil, fmt.Errorf("%s: %w", src.Name, err)
+			}
+			s.gz = append(s.gz, raw)
+		}
+		s.text = append(s.text, text)
+		total += int64(len(text))
+	}
+	return s, nil
+}
+
+// batch returns the sample's reusable batch for format f, as the archive's
+// pool would.
+func (s *sample) batch(f *parser.Format) *parser.Batch {
+	key := f.String()
+	if s.pool == nil {
+		s.pool = map[string]*parser.Batch{}
+	}
+	b := s.pool[key]
+	if b == nil {
+		b = parser.NewBatch(f)
+		s.pool[key] = b
+	}
+	b.Format = f
+	return b
+}
+
+// batches parses the sample's texts and calls fn for every batch.
+func (s *sample) batches(fn func(*parser.Batch) error) (records, text int64, err error) {
+	p := parser.NewParser()
+	for _, t := range s.text {
+		text += int64(len(t))
+		first := bytes.IndexByte(t, '\n')
+		if first < 0 {
+			continue
+		}
+		kind := parser.Sniff(t)
+		f, err := parser.ResolveFormat(kind, t[:first], nil)
+		if err != nil || kind == parser.InputSubscription {
+			continue
+		}
+		body := t
+		if kind == parser.InputS3Text {
+			body = t[first+1:]
+		}
+		p.StripTimestamp = kind == parser.InputCloudWatchExport
+		b := s.batch(f)
+		for len(body) > 0 {
+			cut := min(len(body), 1<<20)
+			if nl := bytes.LastIndexByte(body[:cut], '\n'); nl >= 0 && cut < len(body) {
+				cut = nl + 1
+			}
+			b.Reset()
+			p.ParseBlock(b, body[:cut], 1)
+			records += int64(b.Len())
+			if err := fn(b); err != nil {
+				return records, text, err
+			}
+			body = body[cut:]
+		}
+	}
+	return records, text, nil
+}
+
+// Run measures every stage: gunzip alone (the ceiling), parsing, parsing
+// into Arrow record batches, Parquet encoding per codec (from Arrow, without
+// and with compression), and the whole pass from the stored files over the
+// sweep of input concurrency.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.SampleBytes <= 0 {
+		cfg.SampleBytes = 256 << 20
+	}
+	if len(cfg.Codecs) == 0 {
+		cfg.Codecs = []pqfile.Codec{pqfile.None, pqfile.Snappy, pqfile.Zstd, pqfile.Gzip}
+	}
+	if len(cfg.Jobs) == 0 {
+		cfg.Jobs = []int{1}
+		if n := runtime.GOMAXPROCS(0); n > 1 {
+			cfg.Jobs = append(cfg.Jobs, n)
+		}
+	}
+	r := &Report{Inputs: len(cfg.Inputs), TimeShare: map[string]float64{}}
+	r.Machine.GOOS, r.Machine.GOARCH, r.Machine.CPUs = runtime.GOOS, runtime.GOARCH, runtime.NumCPU()
+	r.Machine.GOMAXPROCS, r.Machine.GoVersion = runtime.GOMAXPROCS(0), runtime.Version()
+	s, err := loadSample(ctx, cfg.Inputs, cfg.SampleBytes)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range s.text {
+		r.SampleBytes += int64(len(t))
+	}
+	add := func(st Stage, err error) error {
+		r.Stages = append(r.Stages, st)
+		return err
+	}
+	if len(s.gz) > 0 {
+		buf := make([]byte, 1<<20)
+		if err := add(measure("gunzip", func() (int64, int64, int64, error) {
+			var text int64
+			for _, z := range s.gz {
+				zr, err := gzip.NewReader(bytes.NewReader(z))
+				if err != nil {
+					return 0, text, 0, err
+				}
+				for {
+					n, err := zr.Read(buf)
+					text += int64(n)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						return 0, text, 0, err
+					}
+				}
+			}
+			return 0, text, 0, nil
+		})); err != nil {
+			return r, err
+		}
+	}
+	if err := add(measure("parse", func() (int64, int64, int64, error) {
+		n, text, err := s.batches(func(*parser.Batch) error { return nil })
+		return n, text, 0, err
+	})); err != nil {
+		return r, err
+	}
+	if err := add(measure("parse+arrow", func() (int64, int64, int64, error) {
+		n, text, err := s.batches(func(b *parser.Batch) error {
+			b.SetRelease(func(*parser.Batch) {})
+			rec := b.NewRecordBatch(b.Format.ArrowSchema())
+			rec.Release()
+			return nil
+		})
+		return n, text, 0, err
+	})); err != nil {
+		return r, err
+	}
+	for _, codec := range cfg.Codecs {
+		if err := add(measure("parse+parquet-"+string(codec), func() (int64, int64, int64, error) {
+			var out countingWriter
+			var w *pqfile.Writer
+			var cols map[string]bool
+			n, text, err := s.batches(func(b *parser.Batch) error {
+				b.SetRelease(func(*parser.Batch) {})
+				rec := b.NewRecordBatch(b.Format.ArrowSchema())
+				defer rec.Release()
+				if w == nil {
+					var err error
+					if w, err = pqfile.NewWriter(&out, nil, pqfile.Options{Codec: codec}); err != nil {
+						return err
+					}
+					cols = map[string]bool{}
+				}
+				for _, f := range rec.Schema().Fields() {
+					if !cols[f.Name] && !w.Frozen() {
+						typ, _ := athena.ColumnType(f.Type)
+						if err := w.AddColumn(pqfile.Column{Name: f.Name, Type: typ}); err != nil {
+							return err
+						}
+						cols[f.Name] = true
+					}
+				}
+				return writeRecord(w, rec)
+			})
+			if err == nil && w != nil {
+				err = w.Close()
+			}
+			return n, text, out.n, err
+		})); err != nil {
+			return r, err
+		}
+	}
+	for _, jobs := range cfg.Jobs {
+		dir, err := os.MkdirTemp(cfg.TempDir, "flowlens-bench-")
+		if err != nil {
+			return r, err
+		}
+		st, err := measure("end-to-end-zstd", func() (int64, int64, int64, error) {
+			res, err := pipeline.Analyze(ctx, pipeline.Config{Inputs: cfg.Inputs, Read: archive.Options{Jobs: jobs}, OutDir: dir})
+			if err != nil {
+				return 0, 0, 0, err
+			}
+			return res.Totals.Stats.Records, res.Totals.TextBytes, res.Manifest.Totals.OutputBytes, nil
+		})
+		st.Jobs = jobs
+		os.RemoveAll(dir)
+		if err := add(st, err); err != nil {
+			return r, err
+		}
+	}
+	r.TimeShare = timeShare(r.Stages)
+	return r, nil
+}
+
+// writeRecord writes every row of rec, columns matched by name.
+func writeRecord(w *pqfile.Writer, rec arrow.RecordBatch) error {
+	cols := w.Columns()
+	arrays := make([]arrow.Array, len(cols))
+	for j, c := range cols {
+		if idx := rec.Schema().FieldIndices(c.Name); len(idx) > 0 {
+			arrays[j] = rec.Column(idx[0])
+		}
+	}
+	return w.Write(arrays, nil, int(rec.NumRows()))
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// timeShare splits one core's time on the whole path between its parts,
+// from the stage measurements: each part's cost per byte of text is the
+// difference between the stages with and without it.
+func timeShare(stages []Stage) map[string]float64 {
+	perByte := map[string]float64{}
+	for _, s := range stages {
+		if s.TextBytes > 0 && s.Jobs == 0 {
+			perByte[s.Name] = s.Seconds / float64(s.TextBytes)
+		}
+	}
+	parts := map[string]float64{
+		"gunzip":      perByte["gunzip"],
+		"parsing":     perByte["parse"],
+		"arrow":       perByte["parse+arrow"] - perByte["parse"],
+		"encoding":    perByte["parse+parquet-none"] - perByte["parse+arrow"],
+		"compression": perByte["parse+parquet-zstd"] - perByte["parse+parquet-none"],
+	}
+	var total float64
+	for k, v := range parts {
+		if v < 0 {
+			parts[k] = 0
+			v = 0
+		}
+		total += v
+	}
+	if total > 0 {
+		for k := range parts {
+			parts[k] /= total
+		}
+	}
+	return parts
+}
