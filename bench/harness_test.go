@@ -30,10 +30,10 @@ func TestHarness(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc struct {
-		Machine   map[string]any       `json:"machine"`
-		Inputs    int                  `json:"inputs"`
-		Sample    int64                `json:"sample_text_bytes"`
-		TimeShare map[string]float64   `json:"time_share"`
+		Machine   map[string]any     `json:"machine"`
+		Inputs    int                `json:"inputs"`
+		Sample    int64              `json:"sample_text_bytes"`
+		TimeShare map[string]float64 `json:"time_share"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
