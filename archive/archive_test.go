@@ -382,3 +382,29 @@ func TestArrowBatchesReleased(t *testing.T) {
 		t.Fatalf("sum of bytes %d, want %d", bytesSum, want)
 	}
 }
+
+// TestSinkErrorWithLongLines: when the sink fails while overlong-line markers
+// (which carry no buffer) are in flight, the run ends with the error and the
+// shared block pool stays sound for later runs (a nil buffer put back in the
+// pool used to crash the next read).
+func TestSinkErrorWithLongLines(t *testing.T) {
+	dir := t.TempDir()
+	var sb strings.Builder
+	sb.WriteString(header + records(50, 1))
+	for i := 0; i < 200; i++ {
+		sb.WriteString(strings.Repeat("x", 5000) + "\n")
+	}
+	src := archive.FileSource(writeFile(t, dir, "long.log", []byte(sb.String())), 0)
+	boom := errors.New("disk full")
+	for run := 0; run < 3; run++ {
+		_, err := archive.Run(context.Background(), []archive.Source{src}, archive.Options{BlockBytes: 4096},
+			func(_ int, b *parser.Batch) error { b.Release(); return boom })
+		if !errors.Is(err, boom) {
+			t.Fatalf("run %d: %v", run, err)
+		}
+	}
+	results, _ := collect(t, []archive.Source{src}, archive.Options{BlockBytes: 4096})
+	if r := results[0]; r.Stats.Records != 50 || r.Stats.ByReason[parser.ReasonLineTooLong] != 200 {
+		t.Fatalf("after the failed runs: %+v", r.Stats)
+	}
+}

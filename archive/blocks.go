@@ -39,7 +39,13 @@ func sharedBufferPool(size int) *bufferPool {
 }
 
 func (bp *bufferPool) get() *[]byte  { return bp.pool.Get().(*[]byte) }
-func (bp *bufferPool) put(b *[]byte) { bp.pool.Put(b) }
+// put returns a buffer; nil (the buffer of an overlong-line marker) is
+// ignored, as a typed nil in the pool would crash a later get.
+func (bp *bufferPool) put(b *[]byte) {
+	if b != nil {
+		bp.pool.Put(b)
+	}
+}
 
 // blockReader cuts a text stream into blocks at the last newline of each
 // buffer, carrying the partial last line over, so no line length limit other

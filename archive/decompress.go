@@ -58,6 +58,7 @@ func newDecompressor(r io.Reader) (*decompressor, error) {
 		var err error
 		magic, err = d.raw.Peek(2)
 		if err != nil && err != io.EOF {
+			d.Close()
 			return nil, fmt.Errorf("cannot read: %w", err)
 		}
 		src = d.raw
@@ -70,12 +71,14 @@ func newDecompressor(r io.Reader) (*decompressor, error) {
 	if z, ok := gzipReaders.Get().(*gzip.Reader); ok {
 		if err := z.Reset(src); err != nil {
 			gzipReaders.Put(z)
+			d.Close()
 			return nil, fmt.Errorf("cannot read gzip header: %w", err)
 		}
 		d.gz = z
 	} else {
 		z, err := gzip.NewReader(src)
 		if err != nil {
+			d.Close()
 			return nil, fmt.Errorf("cannot read gzip header: %w", err)
 		}
 		d.gz = z
@@ -121,5 +124,11 @@ func readWhole(r io.Reader, size int64) (io.Reader, func(), error) {
 		wholeFiles.Put(bp)
 		return nil, nil, fmt.Errorf("cannot read: %w", err)
 	}
-	return bytes.NewReader(buf), func() { wholeFiles.Put(bp) }, nil
+	release := func() { wholeFiles.Put(bp) }
+	// A file that grew since it was listed is read to its end.
+	var more [1]byte
+	if n, _ := f.Read(more[:]); n > 0 {
+		return io.MultiReader(bytes.NewReader(buf), bytes.NewReader(more[:n]), f), release, nil
+	}
+	return bytes.NewReader(buf), release, nil
 }

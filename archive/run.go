@@ -171,7 +171,10 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 		res.TextBytes = text.n.Load()
 	}()
 	peeker := getReader(&peekers, text, peekBytes)
-	defer peekers.Put(peeker)
+	defer func() {
+		peeker.Reset(nil) // drop the reference to this input's readers
+		peekers.Put(peeker)
+	}()
 	head, err := peeker.Peek(peekBytes)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return fmt.Errorf("cannot read: %w", err)

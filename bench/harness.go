@@ -26,6 +26,7 @@ type Config struct {
 	SampleBytes int64            // text held in memory for the stage measurements (default 256 MiB)
 	Codecs      []pqfile.Codec   // Parquet codecs to measure (default all)
 	Jobs        []int            // input concurrency levels of the end-to-end sweep (default 1 and GOMAXPROCS)
+	Procs       []int            // GOMAXPROCS values of the end-to-end sweep (default the current one)
 	TempDir     string           // where end-to-end output goes (default os.TempDir)
 }
 
@@ -33,6 +34,7 @@ type Config struct {
 type Stage struct {
 	Name          string  `json:"name"`
 	Jobs          int     `json:"jobs,omitempty"`
+	Procs         int     `json:"procs,omitempty"`
 	Records       int64   `json:"records"`
 	TextBytes     int64   `json:"text_bytes"`
 	Seconds       float64 `json:"seconds"`
@@ -303,26 +305,39 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return r, err
 		}
 	}
-	for _, jobs := range cfg.Jobs {
-		dir, err := os.MkdirTemp(cfg.TempDir, "flowlens-bench-")
-		if err != nil {
-			return r, err
-		}
-		st, err := measure("end-to-end-zstd", func() (int64, int64, int64, error) {
-			res, err := pipeline.Analyze(ctx, pipeline.Config{Inputs: cfg.Inputs, Read: archive.Options{Jobs: jobs}, OutDir: dir})
-			if err != nil {
-				return 0, 0, 0, err
+	if len(cfg.Procs) == 0 {
+		cfg.Procs = []int{runtime.GOMAXPROCS(0)}
+	}
+	for _, procs := range cfg.Procs {
+		for _, jobs := range cfg.Jobs {
+			st, err := endToEnd(ctx, cfg, procs, jobs)
+			if err := add(st, err); err != nil {
+				return r, err
 			}
-			return res.Totals.Stats.Records, res.Totals.TextBytes, res.Manifest.Totals.OutputBytes, nil
-		})
-		st.Jobs = jobs
-		os.RemoveAll(dir)
-		if err := add(st, err); err != nil {
-			return r, err
 		}
 	}
 	r.TimeShare = timeShare(r.Stages)
 	return r, nil
+}
+
+// endToEnd measures the whole pass with procs threads and jobs inputs at
+// once, writing zstd Parquet to a temporary directory.
+func endToEnd(ctx context.Context, cfg Config, procs, jobs int) (Stage, error) {
+	dir, err := os.MkdirTemp(cfg.TempDir, "flowlens-bench-")
+	if err != nil {
+		return Stage{}, err
+	}
+	defer os.RemoveAll(dir)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	st, err := measure("end-to-end-zstd", func() (int64, int64, int64, error) {
+		res, err := pipeline.Analyze(ctx, pipeline.Config{Inputs: cfg.Inputs, Read: archive.Options{Jobs: jobs}, OutDir: dir})
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		return res.Totals.Stats.Records, res.Totals.TextBytes, res.Manifest.Totals.OutputBytes, nil
+	})
+	st.Jobs, st.Procs = jobs, procs
+	return st, err
 }
 
 // writeRecord writes every row of rec, columns matched by name.

@@ -45,6 +45,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	records := fs.Int64("records", 1_000_000, "records of the generated archive")
 	sampleMB := fs.Int("sample-mb", 256, "MB of text held in memory for the stage measurements")
 	jobs := fs.String("jobs", "", "input concurrency levels of the end-to-end sweep, e.g. 1,2,4 (default 1 and the number of CPUs)")
+	procs := fs.String("procs", "", "thread counts (GOMAXPROCS) of the end-to-end sweep, e.g. 1,2 (default the current one)")
 	codecs := fs.String("codecs", "none,snappy,zstd,gzip", "Parquet codecs to measure")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	err := fs.Parse(args)
@@ -63,15 +64,13 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.Codecs = append(cfg.Codecs, codec)
 	}
-	if *jobs != "" {
-		for _, j := range strings.Split(*jobs, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(j))
-			if err != nil || n <= 0 {
-				fmt.Fprintf(stderr, "flowlens bench: --jobs: %q is not a positive number\n", j)
-				return exitUsage
-			}
-			cfg.Jobs = append(cfg.Jobs, n)
-		}
+	if cfg.Jobs, err = parseCounts(*jobs); err != nil {
+		fmt.Fprintf(stderr, "flowlens bench: --jobs: %v\n", err)
+		return exitUsage
+	}
+	if cfg.Procs, err = parseCounts(*procs); err != nil {
+		fmt.Fprintf(stderr, "flowlens bench: --procs: %v\n", err)
+		return exitUsage
 	}
 	if *records <= 0 || *sampleMB <= 0 {
 		fmt.Fprintln(stderr, "flowlens bench: --records and --sample-mb must be positive")
@@ -123,13 +122,13 @@ func printBench(w io.Writer, rep *bench.Report) {
 	fmt.Fprintf(w, "%s/%s, %d CPUs (GOMAXPROCS %d), %s; %d inputs, %.0f MB of text in the stage sample\n\n",
 		m.GOOS, m.GOARCH, m.CPUs, m.GOMAXPROCS, m.GoVersion, rep.Inputs, float64(rep.SampleBytes)/1e6)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "STAGE\tJOBS\tMB/s\trecords/s\tallocs/rec\tCPU s/GB\tpeak RSS MB\toutput MB\t")
+	fmt.Fprintln(tw, "STAGE\tPROCS\tJOBS\tMB/s\trecords/s\tallocs/rec\tCPU s/GB\tpeak RSS MB\toutput MB\t")
 	for _, s := range rep.Stages {
-		jobs := "-"
+		jobs, procs := "-", "-"
 		if s.Jobs > 0 {
-			jobs = strconv.Itoa(s.Jobs)
+			jobs, procs = strconv.Itoa(s.Jobs), strconv.Itoa(s.Procs)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.0f\t%.4f\t%.2f\t%.0f\t%.1f\t\n", s.Name, jobs, s.MBPerSec, s.RecordsPerSec,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.0f\t%.4f\t%.2f\t%.0f\t%.1f\t\n", s.Name, procs, jobs, s.MBPerSec, s.RecordsPerSec,
 			s.AllocsPerRec, s.CPUSecPerGB, s.PeakRSSMB, float64(s.OutputBytes)/1e6)
 	}
 	tw.Flush()
@@ -143,4 +142,20 @@ func printBench(w io.Writer, rep *bench.Report) {
 		fmt.Fprintf(w, " %s %.0f%%", k, 100*rep.TimeShare[k])
 	}
 	fmt.Fprintln(w)
+}
+
+// parseCounts reads a comma-separated list of positive numbers ("" is none).
+func parseCounts(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
