@@ -43,8 +43,10 @@ type column struct {
 	i64Dict   dictIndex[int64]
 	strDict   strIndex
 	ipDict    dictIndex[ipKey]
-	lastKey   []byte // the last string or address looked up, and its index
+	lastKey   []byte // the last string looked up, and its index
 	lastIdx   int32
+	lastIP    ipKey // the last address looked up, and its index
+	lastIPIdx int32
 	ipText    []byte
 
 	// the chunk of the row group
@@ -77,7 +79,7 @@ func (c *column) resetChunk() {
 	c.dictPlain = c.dictPlain[:0]
 	c.dictN = 0
 	c.lastKey = c.lastKey[:0]
-	c.lastIdx = -1
+	c.lastIdx, c.lastIPIdx = -1, -1
 	c.i32Dict.reset()
 	clear(c.i32Small)
 	c.i64Dict.reset()
@@ -135,6 +137,25 @@ func (c *column) appendArray(arr arrow.Array, sel []int32, n int) error {
 			return err
 		}
 		c.maybeCutPage()
+	}
+	return nil
+}
+
+// accepts checks that arr's type fits the column.
+func (c *column) accepts(arr arrow.Array) error {
+	ok := false
+	switch dt := arr.DataType().(type) {
+	case *arrow.Int32Type:
+		ok = c.spec.Type == Int32
+	case *arrow.Int64Type:
+		ok = c.spec.Type == Int64
+	case *arrow.StringType:
+		ok = c.spec.Type == String
+	case *arrow.FixedSizeBinaryType:
+		ok = c.spec.Type == String && dt.ByteWidth == 16
+	}
+	if !ok {
+		return fmt.Errorf("%v values do not fit a %v column", arr.DataType(), c.spec.Type)
 	}
 	return nil
 }
@@ -330,11 +351,11 @@ func (c *column) statString(s []byte) {
 // mode the text is made once per distinct address.
 func (c *column) addIP(a [16]byte) {
 	if c.dictOn {
-		if c.lastIdx >= 0 && bytes.Equal(a[:], c.lastKey) {
-			c.idx = append(c.idx, c.lastIdx)
+		k := ipKeyOf(a)
+		if c.lastIPIdx >= 0 && k == c.lastIP {
+			c.idx = append(c.idx, c.lastIPIdx)
 			return
 		}
-		k := ipKeyOf(a)
 		h := hashIP(k)
 		i := c.ipDict.find(k, h)
 		if i < 0 {
@@ -348,8 +369,7 @@ func (c *column) addIP(a [16]byte) {
 				return
 			}
 		}
-		c.lastKey = append(c.lastKey[:0], a[:]...)
-		c.lastIdx = i
+		c.lastIP, c.lastIPIdx = k, i
 		c.idx = append(c.idx, i)
 		return
 	}

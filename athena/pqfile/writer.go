@@ -203,8 +203,27 @@ func (w *Writer) Write(arrays []arrow.Array, sel []int32, n int) error {
 	if len(arrays) != len(w.cols) {
 		return fmt.Errorf("pqfile: %d arrays for %d columns", len(arrays), len(w.cols))
 	}
+	rows := n
 	if sel != nil {
 		n = len(sel)
+	}
+	// Check every array first: a failed Write appends nothing, so the
+	// columns never disagree on their row count.
+	for i, c := range w.cols {
+		if arrays[i] == nil {
+			continue
+		}
+		if err := c.accepts(arrays[i]); err != nil {
+			return fmt.Errorf("column %s: %w", c.spec.Name, err)
+		}
+		if arrays[i].Len() < rows {
+			return fmt.Errorf("column %s: %d values for %d rows", c.spec.Name, arrays[i].Len(), rows)
+		}
+		for _, r := range sel {
+			if int(r) < 0 || int(r) >= arrays[i].Len() {
+				return fmt.Errorf("column %s: selected row %d of %d", c.spec.Name, r, arrays[i].Len())
+			}
+		}
 	}
 	for i, c := range w.cols {
 		var err error

@@ -314,3 +314,26 @@ func TestAddColumnAndNullColumns(t *testing.T) {
 	want := [][]cell{append(append([]cell{}, cells[0]...), nulls...), append(append([]cell{}, cells[1]...), cells[1]...), append(append([]cell{}, nulls...), cells[2]...)}
 	compare(t, got, want)
 }
+
+// TestFailedWriteAppendsNothing: a Write rejected for a wrong type or a
+// short array leaves every column as it was, so the file stays readable.
+func TestFailedWriteAppendsNothing(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	var buf bytes.Buffer
+	w, _ := pqfile.NewWriter(&buf, cols, pqfile.Options{})
+	arrays, cells := genArrays(mem, rand.New(rand.NewPCG(5, 5)), 50, 10)
+	if err := w.Write(arrays, nil, 50); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write([]arrow.Array{arrays[0], arrays[1], arrays[0], arrays[3]}, nil, 50); err == nil {
+		t.Fatal("an int32 array was taken for a string column")
+	}
+	if err := w.Write(arrays, []int32{1, 70}, 0); err == nil {
+		t.Fatal("a selection past the arrays was taken")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := readBack(t, buf.Bytes())
+	compare(t, got, cells)
+}
