@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -48,8 +49,9 @@ type Output struct {
 	staging string
 }
 
-// OpenOutput prepares dir for run runID, removing the staging directories
-// that crashed runs left behind.
+// OpenOutput prepares dir for run runID: it removes the staging directories
+// that interrupted runs left behind and finishes or undoes an interrupted
+// commit. One run at a time may write a directory.
 func OpenOutput(dir, runID string) (*Output, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
@@ -59,10 +61,15 @@ func OpenOutput(dir, runID string) (*Output, error) {
 		return nil, fmt.Errorf("cannot read output directory: %w", err)
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), stagingPrefix) {
-			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-				return nil, fmt.Errorf("cannot remove the leftovers of a crashed run: %w", err)
-			}
+		path := filepath.Join(dir, e.Name())
+		switch {
+		case strings.HasPrefix(e.Name(), stagingPrefix):
+			err = os.RemoveAll(path)
+		case strings.HasPrefix(e.Name(), oldPrefix):
+			err = recoverCommit(dir, path)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot clean up after an interrupted run: %w", err)
 		}
 	}
 	o := &Output{Dir: dir, RunID: runID, staging: filepath.Join(dir, stagingPrefix+runID)}
@@ -78,44 +85,72 @@ func (o *Output) path(rel string) string { return filepath.Join(o.staging, filep
 // Abort removes everything the run staged.
 func (o *Output) Abort() error { return os.RemoveAll(o.staging) }
 
-// Commit makes the staged tables the output: each table directory of the
-// previous run (as its manifest lists them) and of this one is swapped in by
-// rename, then the DDL and the manifest are written, each atomically, the
-// manifest last; then the previous files are deleted. A rerun thus replaces
-// the previous result instead of adding to it.
-func (o *Output) Commit(m *Manifest, ddl string) error {
-	tables := map[string]bool{}
-	if prev, err := ReadManifest(o.Dir); err == nil {
+// Commit makes the staged tables the output. The previous manifest is moved
+// aside first, so that from then on nothing claims to be complete; then each
+// table directory of the previous run (as its manifest lists them) and of
+// this one is swapped in by rename; then the DDL and the manifest are
+// written, each atomically, the manifest last; then the previous files are
+// deleted. A rerun thus replaces the previous result instead of adding to
+// it. If a step fails, the steps before it are undone and the previous
+// output is as it was.
+func (o *Output) Commit(m *Manifest, ddl string) (err error) {
+	prev, perr := ReadManifest(o.Dir)
+	if perr != nil && !errors.Is(perr, fs.ErrNotExist) {
+		return fmt.Errorf("cannot read the previous manifest: %w", perr)
+	}
+	dirs := map[string]bool{}
+	if prev != nil {
 		for _, t := range prev.Tables {
-			tables[t.Dir] = true
+			dirs[t.Dir] = true
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot read the previous manifest: %w", err)
 	}
 	for _, t := range m.Tables {
-		tables[t.Dir] = true
+		dirs[t.Dir] = true
 	}
+	sorted := make([]string, 0, len(dirs))
+	for d := range dirs {
+		sorted = append(sorted, d)
+	}
+	sort.Strings(sorted)
 	old := filepath.Join(o.Dir, oldPrefix+o.RunID)
-	for dir := range tables {
-		final := filepath.Join(o.Dir, filepath.FromSlash(dir))
-		if _, err := os.Stat(final); err == nil {
-			dst := filepath.Join(old, filepath.FromSlash(dir))
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				return err
+	if err := os.MkdirAll(old, 0o755); err != nil {
+		return err
+	}
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
 			}
-			if err := os.Rename(final, dst); err != nil {
-				return fmt.Errorf("cannot move the previous %s aside: %w", dir, err)
-			}
+			os.RemoveAll(old)
 		}
-		staged := o.path(dir)
-		if _, err := os.Stat(staged); err != nil {
-			continue // not written by this run
+	}()
+	// move renames from to to, creating to's parent, and records the undo.
+	move := func(from, to string) error {
+		if _, err := os.Stat(from); err != nil {
+			return nil // nothing there
 		}
-		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 			return err
 		}
-		if err := os.Rename(staged, final); err != nil {
-			return fmt.Errorf("cannot move %s into place: %w", dir, err)
+		if err := os.Rename(from, to); err != nil {
+			return fmt.Errorf("cannot move %s: %w", from, err)
+		}
+		undo = append(undo, func() { os.Rename(to, from) })
+		return nil
+	}
+	for _, name := range []string{ManifestName, DDLName} {
+		if err := move(filepath.Join(o.Dir, name), filepath.Join(old, name)); err != nil {
+			return err
+		}
+	}
+	for _, dir := range sorted {
+		final := filepath.Join(o.Dir, filepath.FromSlash(dir))
+		if err := move(final, filepath.Join(old, filepath.FromSlash(dir))); err != nil {
+			return err
+		}
+		if err := move(o.path(dir), final); err != nil {
+			return err
 		}
 	}
 	if err := writeAtomic(filepath.Join(o.Dir, DDLName), []byte(ddl)); err != nil {
@@ -128,10 +163,52 @@ func (o *Output) Commit(m *Manifest, ddl string) error {
 	if err := writeAtomic(filepath.Join(o.Dir, ManifestName), append(data, '\n')); err != nil {
 		return err
 	}
+	// Committed: what remains is cleaning up, which a later run redoes if
+	// this one is interrupted.
+	undo = nil
 	if err := os.RemoveAll(old); err != nil {
 		return fmt.Errorf("cannot remove the previous output: %w", err)
 	}
 	return os.RemoveAll(o.staging)
+}
+
+// recover finishes or undoes the commit of a run that stopped in the middle
+// of it, as its directory of previous files, old, tells: when the current
+// manifest is that run's, the commit completed and old is only removed; else
+// the previous output is moved back and the manifest-less new tables of that
+// run are removed.
+func recoverCommit(dir, old string) error {
+	run := strings.TrimPrefix(filepath.Base(old), oldPrefix)
+	if cur, err := ReadManifest(dir); err == nil && cur.RunID == run {
+		return os.RemoveAll(old)
+	}
+	prev, err := ReadManifest(old)
+	if err == nil {
+		for _, t := range prev.Tables {
+			saved := filepath.Join(old, filepath.FromSlash(t.Dir))
+			if _, err := os.Stat(saved); err != nil {
+				continue
+			}
+			final := filepath.Join(dir, filepath.FromSlash(t.Dir))
+			if err := os.RemoveAll(final); err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+				return err
+			}
+			if err := os.Rename(saved, final); err != nil {
+				return err
+			}
+		}
+		for _, name := range []string{DDLName, ManifestName} { // the manifest last
+			if _, err := os.Stat(filepath.Join(old, name)); err == nil {
+				if err := os.Rename(filepath.Join(old, name), filepath.Join(dir, name)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return os.RemoveAll(old)
 }
 
 // writeAtomic writes data to a temporary file beside path, syncs it and

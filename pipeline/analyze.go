@@ -100,7 +100,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	regions, first := athena.PartitionsOf(tm)
 	ddl := athena.DDL(location, []athena.TableDDL{{Name: athena.FlowsTable, Dir: tm.Dir, Columns: cols, Regions: regions, FirstDate: first}})
 	if err := out.Commit(res.Manifest, ddl); err != nil {
-		return res, fmt.Errorf("cannot commit the output: %w", err)
+		return res, errors.Join(fmt.Errorf("cannot commit the output: %w", err), out.Abort())
 	}
 	res.Elapsed = time.Since(began)
 	return res, nil

@@ -363,3 +363,56 @@ func TestFailedInputIsNamed(t *testing.T) {
 		t.Fatalf("manifest %+v", m.Inputs)
 	}
 }
+
+// TestCommitFailureAndRecovery: a commit that fails at its last step leaves
+// the previous output exactly as it was; a commit interrupted half way (as
+// a crash would leave it) is undone by the next run.
+func TestCommitFailureAndRecovery(t *testing.T) {
+	dir := t.TempDir()
+	analyze(t, dir, 2)
+	m1, _ := athena.ReadManifest(dir)
+	files := func() []string {
+		var out []string
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(dir, p)
+				out = append(out, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		sort.Strings(out)
+		return out
+	}
+	before := files()
+
+	// The manifest cannot be written: a directory stands where its
+	// temporary file goes.
+	blocker := filepath.Join(dir, "._manifest.json.tmp")
+	os.Mkdir(blocker, 0o755)
+	srcs, _ := archive.Expand([]string{"../testdata"})
+	if _, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, OutDir: dir}); err == nil {
+		t.Fatal("the commit could not write its manifest but succeeded")
+	}
+	os.Remove(blocker)
+	if after := files(); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Fatalf("a failed commit changed the output:\nbefore %v\nafter  %v", before, after)
+	}
+	if m, _ := athena.ReadManifest(dir); m.RunID != m1.RunID || len(readOutput(t, dir, m)) != 291 {
+		t.Fatal("the previous output is not intact")
+	}
+
+	// A crash half way through a commit: the previous manifest and flows are
+	// aside, a new run's flows are in place, there is no manifest.
+	old := filepath.Join(dir, ".flowlens-old-crashed")
+	os.MkdirAll(old, 0o755)
+	os.Rename(filepath.Join(dir, "_manifest.json"), filepath.Join(old, "_manifest.json"))
+	os.Rename(filepath.Join(dir, "flows"), filepath.Join(old, "flows"))
+	os.MkdirAll(filepath.Join(dir, "flows/region=new/date=2026-11-01"), 0o755)
+	os.WriteFile(filepath.Join(dir, "flows/region=new/date=2026-11-01/part-x.parquet"), []byte("new"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	pipeline.Analyze(ctx, pipeline.Config{Inputs: srcs, OutDir: dir}) // opens the output: recovers, then stops
+	if after := files(); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Fatalf("recovery did not restore the previous output:\nbefore %v\nafter  %v", before, after)
+	}
+}
