@@ -38,7 +38,8 @@ func sharedBufferPool(size int) *bufferPool {
 	return actual.(*bufferPool)
 }
 
-func (bp *bufferPool) get() *[]byte  { return bp.pool.Get().(*[]byte) }
+func (bp *bufferPool) get() *[]byte { return bp.pool.Get().(*[]byte) }
+
 // put returns a buffer; nil (the buffer of an overlong-line marker) is
 // ignored, as a typed nil in the pool would crash a later get.
 func (bp *bufferPool) put(b *[]byte) {
