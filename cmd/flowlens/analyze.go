@@ -79,9 +79,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func analyze(args []string, stdout, stderr io.Writer) int {
 	var f analyzeFlags
-	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
+	fs := newFlagSet("analyze", analyzeUsage, stderr)
 	fs.StringVar(&f.format, "format", "", "AWS LogFormat of headerless inputs, e.g. '${version} ${srcaddr} ...' ($${...} accepted)")
 	fs.IntVar(&f.jobs, "jobs", 0, "inputs read at once (default: the number of CPUs)")
 	fs.IntVar(&f.maxLineBytes, "max-line-bytes", parser.DefaultMaxLineBytes, "lines longer than this are invalid")

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -38,9 +36,7 @@ Flags:
 `
 
 func benchCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	fs := newFlagSet("bench", benchUsage, stderr)
 	in := fs.String("in", "", "comma-separated inputs (files, directories, globs) to measure instead of generated data")
 	records := fs.Int64("records", 1_000_000, "records of the generated archive")
 	sampleMB := fs.Int("sample-mb", 256, "MB of text held in memory for the stage measurements")
@@ -48,13 +44,10 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	procs := fs.String("procs", "", "thread counts (GOMAXPROCS) of the end-to-end sweep, e.g. 1,2 (default the current one)")
 	codecs := fs.String("codecs", "none,snappy,zstd,gzip", "Parquet codecs to measure")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
-	if err != nil {
-		return exitUsage
-	}
+	var err error
 	cfg := bench.Config{SampleBytes: int64(*sampleMB) << 20}
 	for _, c := range strings.Split(*codecs, ",") {
 		codec, err := pqfile.ParseCodec(strings.TrimSpace(c))

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -26,17 +24,11 @@ Flags:
 `
 
 func ddl(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("ddl", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, ddlUsage); fs.PrintDefaults() }
+	fs := newFlagSet("ddl", ddlUsage, stderr)
 	location := fs.String("location", "", "S3 location of the output, e.g. s3://bucket/prefix/ (required)")
 	from := fs.String("from", "", "an output directory whose manifest gives the columns, regions and dates")
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "flowlens ddl: unexpected argument %q\n", fs.Arg(0))

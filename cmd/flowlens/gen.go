@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,9 +33,7 @@ Flags:
 `
 
 func gen(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, genUsage); fs.PrintDefaults() }
+	fs := newFlagSet("gen", genUsage, stderr)
 	out := fs.String("out", "", "directory to write the archive to (required)")
 	records := fs.Int64("records", 0, "number of records")
 	size := fs.String("size", "", "approximate uncompressed size instead of --records, e.g. 500MB or 10GB")
@@ -46,13 +42,10 @@ func gen(args []string, stdout, stderr io.Writer) int {
 	fileRecords := fs.Int("file-records", 20000, "records per 5-minute window (over all flow logs, accounts and regions)")
 	level := fs.Int("gzip-level", 6, "gzip level, 1 (fastest) to 9")
 	workers := fs.Int("workers", 0, "files written at once (default: the number of CPUs)")
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
-	if err != nil {
-		return exitUsage
-	}
+	var err error
 	cfg := bench.ArchiveConfig{Dir: *out, Records: *records, Seed: *seed, FileRecords: *fileRecords, GzipLevel: *level, Workers: *workers}
 	if *size != "" {
 		if cfg.TextBytes, err = parseSize(*size); err != nil {
