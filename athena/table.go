@@ -32,10 +32,14 @@ type TableOptions struct {
 	RowGroupRows    int          // rows per row group (default 1,000,000)
 	TargetFileBytes int64        // a file is finished once it reaches this size (default 128 MiB)
 	MaxOpenFiles    int          // files open at once; the least recently used is finished beyond (default 32)
-	// WritersPerPartition bounds the files of one partition written at once,
-	// so that several goroutines can encode in parallel (default GOMAXPROCS).
+	// WritersPerPartition bounds the files of one partition written at once
+	// (default 1: one file per partition compacts best and compresses best;
+	// each file's columns are encoded by EncodeParallelism goroutines).
 	WritersPerPartition int
-	CreatedBy           string
+	// EncodeParallelism is how many goroutines encode the columns of one
+	// file (default GOMAXPROCS).
+	EncodeParallelism int
+	CreatedBy         string
 }
 
 func (o TableOptions) withDefaults() TableOptions {
@@ -52,7 +56,10 @@ func (o TableOptions) withDefaults() TableOptions {
 		o.MaxOpenFiles = 32
 	}
 	if o.WritersPerPartition <= 0 {
-		o.WritersPerPartition = runtime.GOMAXPROCS(0)
+		o.WritersPerPartition = 1
+	}
+	if o.EncodeParallelism <= 0 {
+		o.EncodeParallelism = runtime.GOMAXPROCS(0)
 	}
 	return o
 }
@@ -229,7 +236,7 @@ func (t *Table) newFile(p *partition) (*tableFile, error) {
 	f := &tableFile{part: p, rel: rel, f: osf, sum: sha256.New()}
 	f.bw = bufio.NewWriterSize(io.MultiWriter(osf, f.sum), 1<<20)
 	cols := append([]pqfile.Column(nil), t.columns...)
-	f.w, err = pqfile.NewWriter(f.bw, cols, pqfile.Options{Codec: t.opts.Codec, CreatedBy: t.opts.CreatedBy})
+	f.w, err = pqfile.NewWriter(f.bw, cols, pqfile.Options{Codec: t.opts.Codec, CreatedBy: t.opts.CreatedBy, Parallelism: t.opts.EncodeParallelism})
 	if err != nil {
 		osf.Close()
 		return nil, err

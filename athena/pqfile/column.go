@@ -22,8 +22,9 @@ const maxPageRows = 1 << 18
 // current page, in dictionary indices while the dictionary stays small, else
 // PLAIN; a full page is encoded, compressed and appended to chunk.
 type column struct {
-	spec Column
-	w    *Writer
+	spec    Column
+	w       *Writer
+	scratch scratch // page buffers; per column so columns encode in parallel
 
 	// the current page
 	pageRows  int
@@ -441,7 +442,7 @@ func (c *column) cutPageRows(rows int) {
 	if rows == 0 {
 		return
 	}
-	s := &c.w.scratch
+	s := &c.scratch
 	nulls := 0
 	var levels []byte
 	if c.levelsOn {
@@ -526,7 +527,7 @@ func (c *column) cutPageRows(rows int) {
 
 // appendPage compresses body and appends the page with its header to dst.
 func (c *column) appendPage(dst []byte, h format.PageHeader, body []byte) []byte {
-	s := &c.w.scratch
+	s := &c.scratch
 	compressed, err := c.w.codec.Encode(s.compressed[:0], body)
 	if err != nil {
 		panic("BUG: compressing a page: " + err.Error())

@@ -29,6 +29,7 @@ import (
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+	"golang.org/x/sync/errgroup"
 )
 
 // Type is the physical type of a column.
@@ -97,6 +98,10 @@ type Options struct {
 	DictionaryMaxBytes int               // a larger dictionary falls back to PLAIN (default 1 MiB)
 	CreatedBy          string            // the created_by field
 	Metadata           map[string]string // key-value metadata of the file
+	// Parallelism is how many goroutines encode the columns of one Write
+	// (default 1): columns are independent, so a file being written by one
+	// goroutine can still use several cores.
+	Parallelism int
 }
 
 // ErrSchemaFrozen is returned by AddColumn once a row group has been written.
@@ -106,18 +111,17 @@ var ErrSchemaFrozen = errors.New("pqfile: columns cannot be added after the firs
 // page by page, into the current row group, which FlushRowGroup writes out.
 // A Writer is not safe for concurrent use.
 type Writer struct {
-	w       io.Writer
-	pos     int64
-	opts    Options
-	codec   compress.Codec
-	cols    []*column
-	byName  map[string]int
-	rows    int // rows in the current row group
-	total   int64
-	groups  []format.RowGroup
-	frozen  bool
-	closed  bool
-	scratch scratch
+	w      io.Writer
+	pos    int64
+	opts   Options
+	codec  compress.Codec
+	cols   []*column
+	byName map[string]int
+	rows   int // rows in the current row group
+	total  int64
+	groups []format.RowGroup
+	frozen bool
+	closed bool
 }
 
 // NewWriter starts a Parquet file on w with the given columns. More columns
@@ -225,20 +229,47 @@ func (w *Writer) Write(arrays []arrow.Array, sel []int32, n int) error {
 			}
 		}
 	}
-	for i, c := range w.cols {
-		var err error
+	appendColumn := func(i int) error {
+		c := w.cols[i]
 		if arrays[i] == nil {
 			c.appendNulls(n)
-		} else {
-			err = c.appendArray(arrays[i], sel, n)
+			return nil
 		}
-		if err != nil {
+		if err := c.appendArray(arrays[i], sel, n); err != nil {
 			return fmt.Errorf("column %s: %w", c.spec.Name, err)
+		}
+		return nil
+	}
+	workers := min(w.opts.Parallelism, len(w.cols))
+	if workers <= 1 || n < parallelRows {
+		for i := range w.cols {
+			if err := appendColumn(i); err != nil {
+				return err
+			}
+		}
+	} else {
+		// Columns are dealt out in turn; each goroutine owns its columns.
+		var g errgroup.Group
+		for k := 0; k < workers; k++ {
+			g.Go(func() error {
+				for i := k; i < len(w.cols); i += workers {
+					if err := appendColumn(i); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
 		}
 	}
 	w.rows += n
 	return nil
 }
+
+// parallelRows is the smallest Write worth spreading over goroutines.
+const parallelRows = 1024
 
 // BufferedRows returns the rows of the current row group.
 func (w *Writer) BufferedRows() int { return w.rows }
@@ -338,8 +369,7 @@ func (w *Writer) write(b []byte) error {
 	return nil
 }
 
-// scratch holds buffers reused by every column of a writer while cutting
-// pages.
+// scratch holds the buffers a column reuses while cutting pages.
 type scratch struct {
 	levels, page    bytes.Buffer
 	rle, compressed []byte

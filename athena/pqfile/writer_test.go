@@ -132,7 +132,7 @@ func compare(t *testing.T, got, want [][]cell) {
 // TestRoundTrip writes batches with NULLs, selections, row groups, dictionary
 // fallback and every codec, and reads them back with pqarrow.
 func TestRoundTrip(t *testing.T) {
-	for _, tc := range []struct {
+	for k, tc := range []struct {
 		codec    pqfile.Codec
 		distinct int
 		dictMax  int
@@ -150,7 +150,8 @@ func TestRoundTrip(t *testing.T) {
 			defer mem.AssertSize(t, 0)
 			rng := rand.New(rand.NewPCG(1, uint64(tc.distinct)))
 			var buf bytes.Buffer
-			w, err := pqfile.NewWriter(&buf, cols, pqfile.Options{Codec: tc.codec, DictionaryMaxBytes: tc.dictMax, PageBytes: tc.pageRows * 4})
+			// Every other case encodes its columns on three goroutines.
+			w, err := pqfile.NewWriter(&buf, cols, pqfile.Options{Codec: tc.codec, DictionaryMaxBytes: tc.dictMax, PageBytes: tc.pageRows * 4, Parallelism: 1 + 2*(k%2)})
 			if err != nil {
 				t.Fatal(err)
 			}
