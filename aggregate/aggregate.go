@@ -1,0 +1,303 @@
+// Package aggregate summarises flow records into traffic tables per time
+// window, in the same pass that converts them: conversations, talkers,
+// ports and interfaces. It takes arrow.RecordBatch values (the parser's
+// flows, any format) and yields arrow.RecordBatch values, one per table and
+// closed window.
+//
+// Workers (one per goroutine) keep partial states; Flush merges them into
+// the shared windows, and windows are closed, emitted and forgotten once the
+// input's time watermark (the latest end seen, less the allowed lateness)
+// has passed them and no worker still holds data for them. Results do not
+// depend on the number of workers or the order of the inputs: partial
+// states merge associatively and rows are emitted sorted by key. Distinct
+// counts are exact up to a threshold, then HyperLogLog sketches.
+package aggregate
+
+import (
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Config tunes an Aggregator. Zero values take the defaults.
+type Config struct {
+	// Window is the length of the aggregation windows, aligned to UTC
+	// (default 5 minutes, the period of AWS's flow-log files).
+	Window time.Duration
+	// Lateness is how far behind the latest start time seen a record may
+	// still arrive and land in its window (default 15 minutes: AWS delivers
+	// flow logs about 10 minutes late, best effort, and a record starts up
+	// to 5 minutes before the file window it is delivered in ends).
+	Lateness time.Duration
+	// ExactDistinct is the number of distinct values counted exactly before
+	// a sketch takes over (default 1,024).
+	ExactDistinct int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Window <= 0 {
+		c.Window = 5 * time.Minute
+	}
+	if c.Lateness < 0 {
+		c.Lateness = 0
+	} else if c.Lateness == 0 {
+		c.Lateness = 15 * time.Minute
+	}
+	if c.ExactDistinct <= 0 {
+		c.ExactDistinct = 1024
+	}
+	return c
+}
+
+// Emit receives the rows of one table for one closed window; it must
+// release rec.
+type Emit func(table string, rec arrow.RecordBatch) error
+
+// Aggregator holds the merged windows and emits closed ones.
+type Aggregator struct {
+	cfg  Config
+	mem  memory.Allocator
+	emit Emit
+
+	mu       sync.Mutex
+	windows  map[int64]*state // by window start (Unix seconds)
+	closed   int64            // windows before this start are closed
+	maxStart int64            // the latest record start flushed
+	workers  map[*Worker]struct{}
+	strings  interner
+	late     int64 // records that arrived for a closed window
+	err      error
+}
+
+// New returns an aggregator that calls emit for every table of every window
+// it closes.
+func New(cfg Config, mem memory.Allocator, emit Emit) *Aggregator {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &Aggregator{cfg: cfg.withDefaults(), mem: mem, emit: emit, windows: map[int64]*state{},
+		workers: map[*Worker]struct{}{}, closed: -1 << 62}
+}
+
+// LateRecords returns how many records arrived after their window had been
+// closed; they are emitted as extra rows for that window (sums over rows of
+// a key stay exact; distinct counts of such rows do not add up).
+func (a *Aggregator) LateRecords() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.late
+}
+
+// NewWorker returns a worker for one goroutine.
+func (a *Aggregator) NewWorker() *Worker {
+	w := &Worker{a: a, windows: map[int64]*state{}, ids: map[string]uint32{}}
+	w.known = knownIDs{accept: w.intern("ACCEPT"), reject: w.intern("REJECT"), ingress: w.intern("ingress"),
+		egress: w.intern("egress"), ok: w.intern("OK"), nodata: w.intern("NODATA"), skipdata: w.intern("SKIPDATA")}
+	a.mu.Lock()
+	a.workers[w] = struct{}{}
+	a.mu.Unlock()
+	return w
+}
+
+// Worker aggregates record batches of one goroutine into partial states.
+type Worker struct {
+	a        *Aggregator
+	windows  map[int64]*state
+	ids      map[string]uint32 // this worker's cache of the shared interner
+	known    knownIDs
+	maxStart int64
+	rows     int
+}
+
+// flushEvery bounds a worker's partial state: it flushes by itself after
+// this many records.
+const flushEvery = 1 << 20
+
+// Add aggregates the records of rec; region is the region of records whose
+// own region field is absent or NULL (from the input's key; "" for none).
+func (w *Worker) Add(rec arrow.RecordBatch, region string) error {
+	cols := bindColumns(rec)
+	n := int(rec.NumRows())
+	win := int64(w.a.cfg.Window / time.Second)
+	defRegion := w.intern(region)
+	for i := 0; i < n; i++ {
+		r, ok := cols.row(i, w, defRegion)
+		if !ok {
+			continue
+		}
+		ws := floorDiv(r.start, win) * win
+		st := w.windows[ws]
+		if st == nil {
+			st = newState()
+			w.windows[ws] = st
+		}
+		st.add(&r, w.a.cfg.ExactDistinct)
+		w.maxStart = max(w.maxStart, r.start)
+	}
+	w.rows += n
+	if w.rows >= flushEvery {
+		return w.Flush()
+	}
+	return nil
+}
+
+// Flush merges the worker's partial states into the aggregator and closes
+// the windows the watermark has passed.
+func (w *Worker) Flush() error {
+	a := w.a
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for ws, st := range w.windows {
+		if ws < a.closed {
+			a.late += st.records
+			ws = lateKey(ws)
+		}
+		if g := a.windows[ws]; g != nil {
+			g.merge(st, a.cfg.ExactDistinct)
+		} else {
+			a.windows[ws] = st
+		}
+	}
+	clear(w.windows)
+	a.maxStart = max(a.maxStart, w.maxStart)
+	w.rows = 0
+	return a.advanceLocked()
+}
+
+// Done flushes the worker and retires it.
+func (w *Worker) Done() error {
+	err := w.Flush()
+	w.a.mu.Lock()
+	delete(w.a.workers, w)
+	w.a.mu.Unlock()
+	return err
+}
+
+// lateKey files the late rows of window ws apart from the live windows
+// (they are emitted at the next advance): window starts are multiples of
+// the window length, so ws+1 never collides with one.
+func lateKey(ws int64) int64 { return ws + 1 }
+
+// advanceLocked closes the windows that end before the watermark and for
+// which no worker holds partial data, and emits the late rows merged since
+// the last call (so that late data does not pile up either).
+func (a *Aggregator) advanceLocked() error {
+	win := int64(a.cfg.Window / time.Second)
+	watermark := a.maxStart - int64(a.cfg.Lateness/time.Second)
+	limit := floorDiv(watermark, win)*win - win // the last window wholly before the watermark
+	for w := range a.workers {
+		for ws := range w.windows {
+			limit = min(limit, ws-win)
+		}
+	}
+	var ready []int64
+	for ws := range a.windows {
+		if ws%win != 0 || ws <= limit {
+			ready = append(ready, ws)
+		}
+	}
+	sortInt64s(ready)
+	for _, ws := range ready {
+		if err := a.emitLocked(ws-ws%win, a.windows[ws]); err != nil {
+			return err
+		}
+		delete(a.windows, ws)
+		if ws%win == 0 {
+			a.closed = max(a.closed, ws+win)
+		}
+	}
+	return a.err
+}
+
+// Close flushes every worker and emits every remaining window, the late
+// rows last.
+func (a *Aggregator) Close() error {
+	a.mu.Lock()
+	workers := make([]*Worker, 0, len(a.workers))
+	for w := range a.workers {
+		workers = append(workers, w)
+	}
+	a.mu.Unlock()
+	for _, w := range workers {
+		if err := w.Done(); err != nil {
+			return err
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var rest []int64
+	for ws := range a.windows {
+		rest = append(rest, ws)
+	}
+	sortInt64s(rest)
+	for _, ws := range rest {
+		if err := a.emitLocked(ws-ws%int64(a.cfg.Window/time.Second), a.windows[ws]); err != nil {
+			return err
+		}
+		delete(a.windows, ws)
+	}
+	return a.err
+}
+
+// interner gives strings (accounts, interfaces, regions, actions) small ids
+// shared by all workers, so that keys compare as integers.
+type interner struct {
+	ids  map[string]uint32
+	strs []string
+}
+
+// intern returns the id of s; s may be a view into a reused buffer.
+func (w *Worker) intern(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if id, ok := w.ids[s]; ok {
+		return id
+	}
+	a := w.a
+	a.mu.Lock()
+	if a.strings.ids == nil {
+		a.strings.ids = map[string]uint32{}
+		a.strings.strs = []string{""}
+	}
+	id, ok := a.strings.ids[s]
+	if !ok {
+		c := string(append([]byte(nil), s...))
+		id = uint32(len(a.strings.strs))
+		a.strings.ids[c] = id
+		a.strings.strs = append(a.strings.strs, c)
+	}
+	a.mu.Unlock()
+	w.ids[string(append([]byte(nil), s...))] = id
+	return id
+}
+
+// str returns the string of id (0 is NULL).
+func (a *Aggregator) str(id uint32) string { return a.strings.strs[id] }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// view returns the string of row i of a String array without copying; it
+// is valid while the array is.
+func view(a *array.String, i int) string {
+	offs := a.ValueOffsets()
+	b := a.ValueBytes()[offs[i]:offs[i+1]]
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// OpenWindows returns the number of windows held: merged and not yet closed.
+func (a *Aggregator) OpenWindows() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.windows)
+}

@@ -1,0 +1,238 @@
+package aggregate
+
+import (
+	"cmp"
+	"encoding/binary"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/flowlens/flowlens/parser"
+)
+
+// The tables, in the order they are emitted for a window.
+const (
+	Conversations = "conversations"
+	Talkers       = "talkers"
+	Ports         = "ports"
+	Interfaces    = "interfaces"
+)
+
+// Tables lists the tables an Aggregator emits.
+var Tables = []string{Conversations, Talkers, Ports, Interfaces}
+
+var (
+	i64T = arrow.PrimitiveTypes.Int64
+	i32T = arrow.PrimitiveTypes.Int32
+	strT = arrow.BinaryTypes.String
+	f64T = arrow.PrimitiveTypes.Float64
+)
+
+func fields(specs ...any) *arrow.Schema {
+	var fs []arrow.Field
+	for i := 0; i < len(specs); i += 2 {
+		f := arrow.Field{Name: specs[i].(string), Type: specs[i+1].(arrow.DataType), Nullable: true}
+		if f.Type == parser.IPType {
+			f.Metadata = arrow.NewMetadata([]string{parser.KindMetadataKey}, []string{parser.KindIP.String()})
+		}
+		fs = append(fs, f)
+	}
+	return arrow.NewSchema(fs, nil)
+}
+
+// The schemas of the tables. Times are Unix seconds, as in the flows.
+var (
+	ConversationsSchema = fields("window_start", i64T, "window_end", i64T, "region", strT, "account_id", strT,
+		"interface_id", strT, "srcaddr", parser.IPType, "dstaddr", parser.IPType, "dstport", i32T, "protocol", i32T,
+		"action", strT, "interface_srcaddr", parser.IPType, "interface_dstaddr", parser.IPType,
+		"records", i64T, "packets", i64T, "bytes", i64T, "first_start", i64T, "last_end", i64T)
+	TalkersSchema = fields("window_start", i64T, "window_end", i64T, "region", strT, "addr", parser.IPType,
+		"bytes_sent", i64T, "packets_sent", i64T, "bytes_received", i64T, "packets_received", i64T,
+		"distinct_peers", i64T, "distinct_dst_ports", i64T, "records", i64T, "records_accepted", i64T, "records_rejected", i64T)
+	PortsSchema = fields("window_start", i64T, "window_end", i64T, "region", strT, "dstport", i32T, "protocol", i32T,
+		"records", i64T, "bytes", i64T, "distinct_sources", i64T, "records_rejected", i64T, "rejected_share", f64T)
+	InterfacesSchema = fields("window_start", i64T, "window_end", i64T, "region", strT, "account_id", strT,
+		"interface_id", strT, "bytes_in", i64T, "bytes_out", i64T, "bytes_unknown_direction", i64T, "records", i64T,
+		"records_accepted", i64T, "records_rejected", i64T, "records_no_action", i64T, "records_ok", i64T,
+		"records_nodata", i64T, "records_skipdata", i64T)
+)
+
+// emitLocked emits the four tables of window ws (a.mu held).
+func (a *Aggregator) emitLocked(ws int64, st *state) error {
+	if a.err != nil {
+		return a.err
+	}
+	we := ws + int64(a.cfg.Window.Seconds())
+	recs := [...]arrow.RecordBatch{a.conversations(ws, we, st), a.talkers(ws, we, st), a.ports(ws, we, st), a.interfaces(ws, we, st)}
+	for i, rec := range recs {
+		if rec.NumRows() == 0 || a.err != nil {
+			rec.Release()
+			continue
+		}
+		if err := a.emit(Tables[i], rec); err != nil {
+			a.err = err
+		}
+	}
+	return a.err
+}
+
+// builder appends the cells of one table.
+type builder struct{ *array.RecordBuilder }
+
+func (a *Aggregator) builder(schema *arrow.Schema, rows int) builder {
+	b := array.NewRecordBuilder(a.mem, schema)
+	b.Reserve(rows)
+	return builder{b}
+}
+
+func (b builder) i64(col int, v int64) { b.Field(col).(*array.Int64Builder).Append(v) }
+func (b builder) i32(col int, v int32) {
+	if v < 0 {
+		b.Field(col).AppendNull()
+		return
+	}
+	b.Field(col).(*array.Int32Builder).Append(v)
+}
+func (b builder) str(col int, s string, ok bool) {
+	if !ok {
+		b.Field(col).AppendNull()
+		return
+	}
+	b.Field(col).(*array.StringBuilder).Append(s)
+}
+func (b builder) ip(col int, a addr, ok bool) {
+	if !ok {
+		b.Field(col).AppendNull()
+		return
+	}
+	var buf [16]byte
+	binary.LittleEndian.PutUint64(buf[:8], a.lo)
+	binary.LittleEndian.PutUint64(buf[8:], a.hi)
+	b.Field(col).(*array.FixedSizeBinaryBuilder).Append(buf[:])
+}
+
+// compare orders interned strings by their text, NULL first.
+func (a *Aggregator) compare(x, y uint32) int { return cmp.Compare(a.str(x), a.str(y)) }
+
+func cmpAddr(x, y addr) int {
+	if c := cmp.Compare(bswap(x.lo), bswap(y.lo)); c != 0 {
+		return c
+	}
+	return cmp.Compare(bswap(x.hi), bswap(y.hi))
+}
+
+// bswap makes the little-endian words of an address compare in address order.
+func bswap(v uint64) uint64 {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
+	keys := make([]convKey, 0, len(st.conv))
+	for k := range st.conv {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y convKey) int {
+		return cmp.Or(a.compare(x.region, y.region), a.compare(x.account, y.account), a.compare(x.iface, y.iface),
+			cmpAddr(x.src, y.src), cmpAddr(x.dst, y.dst), cmp.Compare(x.dstport, y.dstport), cmp.Compare(x.proto, y.proto),
+			a.compare(x.action, y.action), cmp.Compare(x.ifMask, y.ifMask), cmpAddr(x.ifSrc, y.ifSrc), cmpAddr(x.ifDst, y.ifDst))
+	})
+	b := a.builder(ConversationsSchema, len(keys))
+	defer b.Release()
+	for _, k := range keys {
+		v := st.conv[k]
+		b.i64(0, ws)
+		b.i64(1, we)
+		b.str(2, a.str(k.region), k.region != 0)
+		b.str(3, a.str(k.account), k.account != 0)
+		b.str(4, a.str(k.iface), k.iface != 0)
+		b.ip(5, k.src, true)
+		b.ip(6, k.dst, true)
+		b.i32(7, k.dstport)
+		b.i32(8, k.proto)
+		b.str(9, a.str(k.action), k.action != 0)
+		b.ip(10, k.ifSrc, k.ifMask&1 != 0)
+		b.ip(11, k.ifDst, k.ifMask&2 != 0)
+		b.i64(12, v.records)
+		b.i64(13, v.packets)
+		b.i64(14, v.bytes)
+		b.i64(15, v.first)
+		b.i64(16, v.last)
+	}
+	return b.NewRecordBatch()
+}
+
+func (a *Aggregator) talkers(ws, we int64, st *state) arrow.RecordBatch {
+	keys := make([]talkerKey, 0, len(st.talkers))
+	for k := range st.talkers {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y talkerKey) int { return cmp.Or(a.compare(x.region, y.region), cmpAddr(x.a, y.a)) })
+	b := a.builder(TalkersSchema, len(keys))
+	defer b.Release()
+	for _, k := range keys {
+		v := st.talkers[k]
+		b.i64(0, ws)
+		b.i64(1, we)
+		b.str(2, a.str(k.region), k.region != 0)
+		b.ip(3, k.a, true)
+		for j, x := range []int64{v.bytesOut, v.packetsOut, v.bytesIn, v.packetsIn, v.peers.Count(), v.ports.Count(), v.records, v.accepted, v.rejected} {
+			b.i64(4+j, x)
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+func (a *Aggregator) ports(ws, we int64, st *state) arrow.RecordBatch {
+	keys := make([]portKey, 0, len(st.ports))
+	for k := range st.ports {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y portKey) int {
+		return cmp.Or(a.compare(x.region, y.region), cmp.Compare(x.port, y.port), cmp.Compare(x.proto, y.proto))
+	})
+	b := a.builder(PortsSchema, len(keys))
+	defer b.Release()
+	for _, k := range keys {
+		v := st.ports[k]
+		b.i64(0, ws)
+		b.i64(1, we)
+		b.str(2, a.str(k.region), k.region != 0)
+		b.i32(3, k.port)
+		b.i32(4, k.proto)
+		b.i64(5, v.records)
+		b.i64(6, v.bytes)
+		b.i64(7, v.sources.Count())
+		b.i64(8, v.rejected)
+		b.Field(9).(*array.Float64Builder).Append(float64(v.rejected) / float64(v.records))
+	}
+	return b.NewRecordBatch()
+}
+
+func (a *Aggregator) interfaces(ws, we int64, st *state) arrow.RecordBatch {
+	keys := make([]ifaceKey, 0, len(st.ifaces))
+	for k := range st.ifaces {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y ifaceKey) int {
+		return cmp.Or(a.compare(x.region, y.region), a.compare(x.account, y.account), a.compare(x.iface, y.iface))
+	})
+	b := a.builder(InterfacesSchema, len(keys))
+	defer b.Release()
+	for _, k := range keys {
+		v := st.ifaces[k]
+		b.i64(0, ws)
+		b.i64(1, we)
+		b.str(2, a.str(k.region), k.region != 0)
+		b.str(3, a.str(k.account), k.account != 0)
+		b.str(4, a.str(k.iface), true)
+		for j, x := range []int64{v.bytesIn, v.bytesOut, v.bytesOther, v.records, v.accepted, v.rejected, v.noAction, v.ok, v.nodata, v.skip} {
+			b.i64(5+j, x)
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+func sortInt64s(s []int64) { slices.Sort(s) }

@@ -1,0 +1,347 @@
+package aggregate
+
+import (
+	"encoding/binary"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// addr is a 16-byte IP address as two words.
+type addr struct{ lo, hi uint64 }
+
+func addrOf(b []byte) addr {
+	return addr{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}
+}
+
+func (a addr) hash() uint64 { return mix(a.lo*0x9e3779b97f4a7c15 ^ a.hi) }
+
+// rec is one flow record as the tables see it. Ids are interned strings,
+// 0 for NULL.
+type rec struct {
+	start, end                         int64
+	region, account, iface, action     uint32
+	logStatus, direction               uint32
+	src, dst, ifSrc, ifDst             addr
+	hasSrc, hasDst, hasIfSrc, hasIfDst bool
+	dstport, proto                     int32 // -1 for NULL
+	packets, bytes                     int64 // 0 for NULL
+	accepted, rejected                 bool
+	ingress, egress, ok, nodata, skipd bool
+}
+
+// columns are the fields of a record batch the tables use; any may be
+// missing (nil).
+type columns struct {
+	start, end, packets, bytes                    *array.Int64
+	dstport, proto                                *array.Int32
+	region, account, iface, action, status, direc *array.String
+	src, dst, pktSrc, pktDst                      *array.FixedSizeBinary
+}
+
+func bindColumns(r arrow.RecordBatch) *columns {
+	c := &columns{}
+	get := func(name string) arrow.Array {
+		if idx := r.Schema().FieldIndices(name); len(idx) > 0 {
+			return r.Column(idx[0])
+		}
+		return nil
+	}
+	c.start, _ = get("start").(*array.Int64)
+	c.end, _ = get("end").(*array.Int64)
+	c.packets, _ = get("packets").(*array.Int64)
+	c.bytes, _ = get("bytes").(*array.Int64)
+	c.dstport, _ = get("dstport").(*array.Int32)
+	c.proto, _ = get("protocol").(*array.Int32)
+	c.region, _ = get("region").(*array.String)
+	c.account, _ = get("account_id").(*array.String)
+	c.iface, _ = get("interface_id").(*array.String)
+	c.action, _ = get("action").(*array.String)
+	c.status, _ = get("log_status").(*array.String)
+	c.direc, _ = get("flow_direction").(*array.String)
+	c.src, _ = get("srcaddr").(*array.FixedSizeBinary)
+	c.dst, _ = get("dstaddr").(*array.FixedSizeBinary)
+	c.pktSrc, _ = get("pkt_srcaddr").(*array.FixedSizeBinary)
+	c.pktDst, _ = get("pkt_dstaddr").(*array.FixedSizeBinary)
+	return c
+}
+
+func i64(a *array.Int64, i int) (int64, bool) {
+	if a == nil || a.IsNull(i) {
+		return 0, false
+	}
+	return a.Value(i), true
+}
+
+func i32(a *array.Int32, i int) int32 {
+	if a == nil || a.IsNull(i) {
+		return -1
+	}
+	return a.Value(i)
+}
+
+func ip(a *array.FixedSizeBinary, i int) (addr, bool) {
+	if a == nil || a.IsNull(i) {
+		return addr{}, false
+	}
+	return addrOf(a.Value(i)), true
+}
+
+// row reads row i. Records without start or end time are skipped (false).
+// The record's addresses are the packet addresses when present and
+// different (NAT gateways, load balancers), the interface's in their own.
+func (c *columns) row(i int, w *Worker, defRegion uint32) (rec, bool) {
+	var r rec
+	var okS, okE bool
+	r.start, okS = i64(c.start, i)
+	r.end, okE = i64(c.end, i)
+	switch {
+	case !okS && !okE:
+		return r, false
+	case !okS:
+		r.start = r.end
+	case !okE:
+		r.end = r.start
+	}
+	r.packets, _ = i64(c.packets, i)
+	r.bytes, _ = i64(c.bytes, i)
+	r.dstport, r.proto = i32(c.dstport, i), i32(c.proto, i)
+	r.region = defRegion
+	if id := w.str(c.region, i); id != 0 {
+		r.region = id
+	}
+	r.account, r.iface = w.str(c.account, i), w.str(c.iface, i)
+	r.action, r.logStatus, r.direction = w.str(c.action, i), w.str(c.status, i), w.str(c.direc, i)
+	r.ifSrc, r.hasIfSrc = ip(c.src, i)
+	r.ifDst, r.hasIfDst = ip(c.dst, i)
+	r.src, r.hasSrc = r.ifSrc, r.hasIfSrc
+	if p, ok := ip(c.pktSrc, i); ok {
+		r.src, r.hasSrc = p, true
+	}
+	r.dst, r.hasDst = r.ifDst, r.hasIfDst
+	if p, ok := ip(c.pktDst, i); ok {
+		r.dst, r.hasDst = p, true
+	}
+	k := &w.known
+	r.accepted, r.rejected = r.action == k.accept, r.action == k.reject
+	r.ingress, r.egress = r.direction == k.ingress, r.direction == k.egress
+	r.ok, r.nodata, r.skipd = r.logStatus == k.ok, r.logStatus == k.nodata, r.logStatus == k.skipdata
+	return r, true
+}
+
+// str interns row i of a (0 when a is missing or the value NULL).
+func (w *Worker) str(a *array.String, i int) uint32 {
+	if a == nil || a.IsNull(i) {
+		return 0
+	}
+	return w.intern(view(a, i))
+}
+
+// knownIDs are the interned ids of the values the tables test for.
+type knownIDs struct{ accept, reject, ingress, egress, ok, nodata, skipdata uint32 }
+
+type convKey struct {
+	region, account, iface, action uint32
+	src, dst, ifSrc, ifDst         addr
+	dstport, proto                 int32
+	ifMask                         uint8 // which interface addresses are present
+}
+
+type convVal struct{ records, packets, bytes, first, last int64 }
+
+type talkerVal struct {
+	bytesOut, packetsOut, bytesIn, packetsIn, accepted, rejected, records int64
+	peers, ports                                                          Distinct
+}
+
+type talkerKey struct {
+	region uint32
+	a      addr
+}
+
+type portKey struct {
+	region      uint32
+	port, proto int32
+}
+
+type portVal struct {
+	records, bytes, rejected int64
+	sources                  Distinct
+}
+
+type ifaceKey struct{ region, account, iface uint32 }
+
+type ifaceVal struct {
+	bytesIn, bytesOut, bytesOther                           int64
+	records, accepted, rejected, noAction, ok, nodata, skip int64
+}
+
+// state is the partial or merged aggregate of one window.
+type state struct {
+	records int64
+	conv    map[convKey]*convVal
+	talkers map[talkerKey]*talkerVal
+	ports   map[portKey]*portVal
+	ifaces  map[ifaceKey]*ifaceVal
+}
+
+func newState() *state {
+	return &state{conv: map[convKey]*convVal{}, talkers: map[talkerKey]*talkerVal{},
+		ports: map[portKey]*portVal{}, ifaces: map[ifaceKey]*ifaceVal{}}
+}
+
+func (s *state) add(r *rec, exact int) {
+	s.records++
+	if r.iface != 0 {
+		k := ifaceKey{r.region, r.account, r.iface}
+		v := s.ifaces[k]
+		if v == nil {
+			v = &ifaceVal{}
+			s.ifaces[k] = v
+		}
+		v.records++
+		switch {
+		case r.ingress:
+			v.bytesIn += r.bytes
+		case r.egress:
+			v.bytesOut += r.bytes
+		default:
+			v.bytesOther += r.bytes
+		}
+		switch {
+		case r.accepted:
+			v.accepted++
+		case r.rejected:
+			v.rejected++
+		case r.action == 0:
+			v.noAction++
+		}
+		switch {
+		case r.ok:
+			v.ok++
+		case r.nodata:
+			v.nodata++
+		case r.skipd:
+			v.skip++
+		}
+	}
+	if !r.hasSrc || !r.hasDst {
+		return // NODATA and SKIPDATA records have no traffic to summarise
+	}
+	ck := convKey{region: r.region, account: r.account, iface: r.iface, action: r.action, src: r.src, dst: r.dst,
+		dstport: r.dstport, proto: r.proto}
+	if r.hasIfSrc && r.ifSrc != r.src {
+		ck.ifSrc, ck.ifMask = r.ifSrc, ck.ifMask|1
+	}
+	if r.hasIfDst && r.ifDst != r.dst {
+		ck.ifDst, ck.ifMask = r.ifDst, ck.ifMask|2
+	}
+	cv := s.conv[ck]
+	if cv == nil {
+		cv = &convVal{first: r.start, last: r.end}
+		s.conv[ck] = cv
+	}
+	cv.records++
+	cv.packets += r.packets
+	cv.bytes += r.bytes
+	cv.first = min(cv.first, r.start)
+	cv.last = max(cv.last, r.end)
+
+	src, dst := s.talker(r.region, r.src), s.talker(r.region, r.dst)
+	src.bytesOut += r.bytes
+	src.packetsOut += r.packets
+	dst.bytesIn += r.bytes
+	dst.packetsIn += r.packets
+	src.peers.Add(r.dst.hash(), exact)
+	dst.peers.Add(r.src.hash(), exact)
+	for _, t := range [...]*talkerVal{src, dst} {
+		t.records++
+		if r.accepted {
+			t.accepted++
+		} else if r.rejected {
+			t.rejected++
+		}
+	}
+	if r.dstport >= 0 {
+		src.ports.Add(mix(uint64(r.dstport)<<8|uint64(uint8(r.proto))), exact)
+		pk := portKey{r.region, r.dstport, r.proto}
+		pv := s.ports[pk]
+		if pv == nil {
+			pv = &portVal{}
+			s.ports[pk] = pv
+		}
+		pv.records++
+		pv.bytes += r.bytes
+		if r.rejected {
+			pv.rejected++
+		}
+		pv.sources.Add(r.src.hash(), exact)
+	}
+}
+
+func (s *state) talker(region uint32, a addr) *talkerVal {
+	k := talkerKey{region, a}
+	v := s.talkers[k]
+	if v == nil {
+		v = &talkerVal{}
+		s.talkers[k] = v
+	}
+	return v
+}
+
+// merge adds o into s.
+func (s *state) merge(o *state, exact int) {
+	s.records += o.records
+	for k, v := range o.conv {
+		if g := s.conv[k]; g != nil {
+			g.records += v.records
+			g.packets += v.packets
+			g.bytes += v.bytes
+			g.first = min(g.first, v.first)
+			g.last = max(g.last, v.last)
+		} else {
+			s.conv[k] = v
+		}
+	}
+	for k, v := range o.talkers {
+		if g := s.talkers[k]; g != nil {
+			g.bytesOut += v.bytesOut
+			g.packetsOut += v.packetsOut
+			g.bytesIn += v.bytesIn
+			g.packetsIn += v.packetsIn
+			g.accepted += v.accepted
+			g.rejected += v.rejected
+			g.records += v.records
+			g.peers.Merge(&v.peers, exact)
+			g.ports.Merge(&v.ports, exact)
+		} else {
+			s.talkers[k] = v
+		}
+	}
+	for k, v := range o.ports {
+		if g := s.ports[k]; g != nil {
+			g.records += v.records
+			g.bytes += v.bytes
+			g.rejected += v.rejected
+			g.sources.Merge(&v.sources, exact)
+		} else {
+			s.ports[k] = v
+		}
+	}
+	for k, v := range o.ifaces {
+		if g := s.ifaces[k]; g != nil {
+			g.bytesIn += v.bytesIn
+			g.bytesOut += v.bytesOut
+			g.bytesOther += v.bytesOther
+			g.records += v.records
+			g.accepted += v.accepted
+			g.rejected += v.rejected
+			g.noAction += v.noAction
+			g.ok += v.ok
+			g.nodata += v.nodata
+			g.skip += v.skip
+		} else {
+			s.ifaces[k] = v
+		}
+	}
+}
