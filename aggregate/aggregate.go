@@ -36,6 +36,8 @@ type Config struct {
 	// ExactDistinct is the number of distinct values counted exactly before
 	// a sketch takes over (default 1,024).
 	ExactDistinct int
+	// Tables lists the tables to compute (default all of Tables).
+	Tables []string
 }
 
 func (c Config) withDefaults() Config {
@@ -50,7 +52,30 @@ func (c Config) withDefaults() Config {
 	if c.ExactDistinct <= 0 {
 		c.ExactDistinct = 1024
 	}
+	if len(c.Tables) == 0 {
+		c.Tables = Tables
+	}
 	return c
+}
+
+// which are the tables computed, as flags.
+type which struct{ conv, talkers, ports, ifaces bool }
+
+func (c Config) which() which {
+	var w which
+	for _, t := range c.Tables {
+		switch t {
+		case Conversations:
+			w.conv = true
+		case Talkers:
+			w.talkers = true
+		case Ports:
+			w.ports = true
+		case Interfaces:
+			w.ifaces = true
+		}
+	}
+	return w
 }
 
 // Emit receives the rows of one table for one closed window; it must
@@ -59,9 +84,10 @@ type Emit func(table string, rec arrow.RecordBatch) error
 
 // Aggregator holds the merged windows and emits closed ones.
 type Aggregator struct {
-	cfg  Config
-	mem  memory.Allocator
-	emit Emit
+	cfg    Config
+	tables which
+	mem    memory.Allocator
+	emit   Emit
 
 	mu       sync.Mutex
 	windows  map[int64]*state // by window start (Unix seconds)
@@ -69,7 +95,8 @@ type Aggregator struct {
 	maxStart int64            // the latest record start flushed
 	workers  map[*Worker]struct{}
 	strings  interner
-	late     int64 // records that arrived for a closed window
+	ranks    []uint32 // the interned strings' ranks in text order (see rankStrings)
+	late     int64    // records that arrived for a closed window
 	err      error
 }
 
@@ -79,7 +106,8 @@ func New(cfg Config, mem memory.Allocator, emit Emit) *Aggregator {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	return &Aggregator{cfg: cfg.withDefaults(), mem: mem, emit: emit, windows: map[int64]*state{},
+	cfg = cfg.withDefaults()
+	return &Aggregator{cfg: cfg, tables: cfg.which(), mem: mem, emit: emit, windows: map[int64]*state{},
 		workers: map[*Worker]struct{}{}, closed: -1 << 62}
 }
 
@@ -105,10 +133,14 @@ func (a *Aggregator) NewWorker() *Worker {
 
 // Worker aggregates record batches of one goroutine into partial states.
 type Worker struct {
-	a        *Aggregator
-	windows  map[int64]*state
-	ids      map[string]uint32 // this worker's cache of the shared interner
-	known    knownIDs
+	a       *Aggregator
+	windows map[int64]*state
+	ids     map[string]uint32 // this worker's cache of the shared interner
+	known   knownIDs
+	last    [numSlots]struct {
+		s  string
+		id uint32
+	}
 	maxStart int64
 	rows     int
 }
@@ -135,7 +167,7 @@ func (w *Worker) Add(rec arrow.RecordBatch, region string) error {
 			st = newState()
 			w.windows[ws] = st
 		}
-		st.add(&r, w.a.cfg.ExactDistinct)
+		st.add(&r, w.a.cfg.ExactDistinct, w.a.tables)
 		w.maxStart = max(w.maxStart, r.start)
 	}
 	w.rows += n
@@ -276,8 +308,15 @@ func (w *Worker) intern(s string) uint32 {
 	return id
 }
 
-// str returns the string of id (0 is NULL).
+// str returns the string of id (0 is NULL); a.mu is held.
 func (a *Aggregator) str(id uint32) string { return a.strings.strs[id] }
+
+// strAt returns the string of id, taking the lock.
+func (a *Aggregator) strAt(id uint32) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.strings.strs[id]
+}
 
 func floorDiv(a, b int64) int64 {
 	q := a / b

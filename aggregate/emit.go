@@ -63,6 +63,7 @@ func (a *Aggregator) emitLocked(ws int64, st *state) error {
 	if a.err != nil {
 		return a.err
 	}
+	a.rankStrings()
 	we := ws + int64(a.cfg.Window.Seconds())
 	recs := [...]arrow.RecordBatch{a.conversations(ws, we, st), a.talkers(ws, we, st), a.ports(ws, we, st), a.interfaces(ws, we, st)}
 	for i, rec := range recs {
@@ -107,44 +108,86 @@ func (b builder) ip(col int, a addr, ok bool) {
 		return
 	}
 	var buf [16]byte
-	binary.LittleEndian.PutUint64(buf[:8], a.lo)
-	binary.LittleEndian.PutUint64(buf[8:], a.hi)
+	binary.BigEndian.PutUint64(buf[:8], a.hi)
+	binary.BigEndian.PutUint64(buf[8:], a.lo)
 	b.Field(col).(*array.FixedSizeBinaryBuilder).Append(buf[:])
 }
 
-// compare orders interned strings by their text, NULL first.
-func (a *Aggregator) compare(x, y uint32) int { return cmp.Compare(a.str(x), a.str(y)) }
-
-func cmpAddr(x, y addr) int {
-	if c := cmp.Compare(bswap(x.lo), bswap(y.lo)); c != 0 {
-		return c
+// rankStrings orders the interned strings by their text (NULL first), so
+// that rows sort by integer comparisons; ids are in arrival order, which
+// differs from run to run.
+func (a *Aggregator) rankStrings() {
+	n := len(a.strings.strs)
+	if len(a.ranks) == n {
+		return
 	}
-	return cmp.Compare(bswap(x.hi), bswap(y.hi))
+	ids := make([]uint32, n)
+	for i := range ids {
+		ids[i] = uint32(i)
+	}
+	slices.SortFunc(ids, func(x, y uint32) int { return cmp.Compare(a.strings.strs[x], a.strings.strs[y]) })
+	a.ranks = make([]uint32, n)
+	for r, id := range ids {
+		a.ranks[id] = uint32(r)
+	}
 }
 
-// bswap makes the little-endian words of an address compare in address order.
-func bswap(v uint64) uint64 {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], v)
-	return binary.BigEndian.Uint64(b[:])
-}
+// compare orders interned strings by their text, NULL first.
+func (a *Aggregator) compare(x, y uint32) int { return cmp.Compare(a.ranks[x], a.ranks[y]) }
+
+func cmpAddr(x, y addr) int { return cmp.Or(cmp.Compare(x.hi, y.hi), cmp.Compare(x.lo, y.lo)) }
 
 func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
-	keys := make([]convKey, 0, len(st.conv))
-	for k := range st.conv {
-		keys = append(keys, k)
+	order := make([]int32, len(st.convKeys))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	slices.SortFunc(keys, func(x, y convKey) int {
-		return cmp.Or(a.compare(x.region, y.region), a.compare(x.account, y.account), a.compare(x.iface, y.iface),
-			cmpAddr(x.src, y.src), cmpAddr(x.dst, y.dst), cmp.Compare(x.dstport, y.dstport), cmp.Compare(x.proto, y.proto),
-			a.compare(x.action, y.action), cmp.Compare(x.ifMask, y.ifMask), cmpAddr(x.ifSrc, y.ifSrc), cmpAddr(x.ifDst, y.ifDst))
+	r := a.ranks
+	slices.SortFunc(order, func(i, j int32) int {
+		x, y := &st.convKeys[i], &st.convKeys[j]
+		// Early exits: most pairs differ in the first fields compared.
+		if x.region != y.region {
+			return cmp.Compare(r[x.region], r[y.region])
+		}
+		if x.account != y.account {
+			return cmp.Compare(r[x.account], r[y.account])
+		}
+		if x.iface != y.iface {
+			return cmp.Compare(r[x.iface], r[y.iface])
+		}
+		if x.src != y.src {
+			return cmpAddr(x.src, y.src)
+		}
+		if x.dst != y.dst {
+			return cmpAddr(x.dst, y.dst)
+		}
+		if x.dstport != y.dstport {
+			return cmp.Compare(x.dstport, y.dstport)
+		}
+		if x.proto != y.proto {
+			return cmp.Compare(x.proto, y.proto)
+		}
+		if x.action != y.action {
+			return cmp.Compare(r[x.action], r[y.action])
+		}
+		if x.ifMask != y.ifMask {
+			return cmp.Compare(x.ifMask, y.ifMask)
+		}
+		if x.ifSrc != y.ifSrc {
+			return cmpAddr(x.ifSrc, y.ifSrc)
+		}
+		return cmpAddr(x.ifDst, y.ifDst)
 	})
-	b := a.builder(ConversationsSchema, len(keys))
+	b := a.builder(ConversationsSchema, len(order))
 	defer b.Release()
-	for _, k := range keys {
-		v := st.conv[k]
-		b.i64(0, ws)
-		b.i64(1, we)
+	ints := make([]*array.Int64Builder, 17)
+	for _, c := range []int{0, 1, 12, 13, 14, 15, 16} {
+		ints[c] = b.Field(c).(*array.Int64Builder)
+	}
+	for _, i := range order {
+		k, v := &st.convKeys[i], &st.convVals[i]
+		ints[0].UnsafeAppend(ws)
+		ints[1].UnsafeAppend(we)
 		b.str(2, a.str(k.region), k.region != 0)
 		b.str(3, a.str(k.account), k.account != 0)
 		b.str(4, a.str(k.iface), k.iface != 0)
@@ -155,11 +198,11 @@ func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
 		b.str(9, a.str(k.action), k.action != 0)
 		b.ip(10, k.ifSrc, k.ifMask&1 != 0)
 		b.ip(11, k.ifDst, k.ifMask&2 != 0)
-		b.i64(12, v.records)
-		b.i64(13, v.packets)
-		b.i64(14, v.bytes)
-		b.i64(15, v.first)
-		b.i64(16, v.last)
+		ints[12].UnsafeAppend(v.records)
+		ints[13].UnsafeAppend(v.packets)
+		ints[14].UnsafeAppend(v.bytes)
+		ints[15].UnsafeAppend(v.first)
+		ints[16].UnsafeAppend(v.last)
 	}
 	return b.NewRecordBatch()
 }

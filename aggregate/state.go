@@ -7,14 +7,15 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
-// addr is a 16-byte IP address as two words.
-type addr struct{ lo, hi uint64 }
+// addr is a 16-byte IP address as two big-endian words, so that comparing
+// the words compares the addresses.
+type addr struct{ hi, lo uint64 }
 
 func addrOf(b []byte) addr {
-	return addr{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}
+	return addr{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
-func (a addr) hash() uint64 { return mix(a.lo*0x9e3779b97f4a7c15 ^ a.hi) }
+func (a addr) hash() uint64 { return a.hi*0x9e3779b97f4a7c15 ^ a.lo }
 
 // rec is one flow record as the tables see it. Ids are interned strings,
 // 0 for NULL.
@@ -107,11 +108,12 @@ func (c *columns) row(i int, w *Worker, defRegion uint32) (rec, bool) {
 	r.bytes, _ = i64(c.bytes, i)
 	r.dstport, r.proto = i32(c.dstport, i), i32(c.proto, i)
 	r.region = defRegion
-	if id := w.str(c.region, i); id != 0 {
+	if id := w.str(c.region, i, slotRegion); id != 0 {
 		r.region = id
 	}
-	r.account, r.iface = w.str(c.account, i), w.str(c.iface, i)
-	r.action, r.logStatus, r.direction = w.str(c.action, i), w.str(c.status, i), w.str(c.direc, i)
+	r.account, r.iface = w.str(c.account, i, slotAccount), w.str(c.iface, i, slotIface)
+	r.action, r.logStatus = w.str(c.action, i, slotAction), w.str(c.status, i, slotStatus)
+	r.direction = w.str(c.direc, i, slotDirection)
 	r.ifSrc, r.hasIfSrc = ip(c.src, i)
 	r.ifDst, r.hasIfDst = ip(c.dst, i)
 	r.src, r.hasSrc = r.ifSrc, r.hasIfSrc
@@ -129,12 +131,32 @@ func (c *columns) row(i int, w *Worker, defRegion uint32) (rec, bool) {
 	return r, true
 }
 
+// The string columns, each with a one-entry cache of its last value: in a
+// flow-log file consecutive records mostly share account, interface,
+// action, status and direction.
+const (
+	slotRegion = iota
+	slotAccount
+	slotIface
+	slotAction
+	slotStatus
+	slotDirection
+	numSlots
+)
+
 // str interns row i of a (0 when a is missing or the value NULL).
-func (w *Worker) str(a *array.String, i int) uint32 {
+func (w *Worker) str(a *array.String, i int, slot int) uint32 {
 	if a == nil || a.IsNull(i) {
 		return 0
 	}
-	return w.intern(view(a, i))
+	v := view(a, i)
+	c := &w.last[slot]
+	if c.id != 0 && v == c.s {
+		return c.id
+	}
+	c.id = w.intern(v)
+	c.s = w.a.strAt(c.id)
+	return c.id
 }
 
 // knownIDs are the interned ids of the values the tables test for.
@@ -176,23 +198,27 @@ type ifaceVal struct {
 	records, accepted, rejected, noAction, ok, nodata, skip int64
 }
 
-// state is the partial or merged aggregate of one window.
+// state is the partial or merged aggregate of one window. Conversations,
+// the largest table, keep their rows in slices indexed by the map, so that
+// a new row allocates nothing of its own.
 type state struct {
-	records int64
-	conv    map[convKey]*convVal
-	talkers map[talkerKey]*talkerVal
-	ports   map[portKey]*portVal
-	ifaces  map[ifaceKey]*ifaceVal
+	records  int64
+	conv     map[convKey]int32
+	convKeys []convKey
+	convVals []convVal
+	talkers  map[talkerKey]*talkerVal
+	ports    map[portKey]*portVal
+	ifaces   map[ifaceKey]*ifaceVal
 }
 
 func newState() *state {
-	return &state{conv: map[convKey]*convVal{}, talkers: map[talkerKey]*talkerVal{},
+	return &state{conv: map[convKey]int32{}, talkers: map[talkerKey]*talkerVal{},
 		ports: map[portKey]*portVal{}, ifaces: map[ifaceKey]*ifaceVal{}}
 }
 
-func (s *state) add(r *rec, exact int) {
+func (s *state) add(r *rec, exact int, tables which) {
 	s.records++
-	if r.iface != 0 {
+	if tables.ifaces && r.iface != 0 {
 		k := ifaceKey{r.region, r.account, r.iface}
 		v := s.ifaces[k]
 		if v == nil {
@@ -236,17 +262,29 @@ func (s *state) add(r *rec, exact int) {
 	if r.hasIfDst && r.ifDst != r.dst {
 		ck.ifDst, ck.ifMask = r.ifDst, ck.ifMask|2
 	}
-	cv := s.conv[ck]
-	if cv == nil {
-		cv = &convVal{first: r.start, last: r.end}
-		s.conv[ck] = cv
+	if tables.conv {
+		s.addConv(&ck, convVal{records: 1, packets: r.packets, bytes: r.bytes, first: r.start, last: r.end})
 	}
-	cv.records++
-	cv.packets += r.packets
-	cv.bytes += r.bytes
-	cv.first = min(cv.first, r.start)
-	cv.last = max(cv.last, r.end)
+	if tables.talkers {
+		s.addTalkers(r, exact)
+	}
+	if tables.ports && r.dstport >= 0 {
+		pk := portKey{r.region, r.dstport, r.proto}
+		pv := s.ports[pk]
+		if pv == nil {
+			pv = &portVal{}
+			s.ports[pk] = pv
+		}
+		pv.records++
+		pv.bytes += r.bytes
+		if r.rejected {
+			pv.rejected++
+		}
+		pv.sources.Add(r.src.hash(), exact)
+	}
+}
 
+func (s *state) addTalkers(r *rec, exact int) {
 	src, dst := s.talker(r.region, r.src), s.talker(r.region, r.dst)
 	src.bytesOut += r.bytes
 	src.packetsOut += r.packets
@@ -263,20 +301,25 @@ func (s *state) add(r *rec, exact int) {
 		}
 	}
 	if r.dstport >= 0 {
-		src.ports.Add(mix(uint64(r.dstport)<<8|uint64(uint8(r.proto))), exact)
-		pk := portKey{r.region, r.dstport, r.proto}
-		pv := s.ports[pk]
-		if pv == nil {
-			pv = &portVal{}
-			s.ports[pk] = pv
-		}
-		pv.records++
-		pv.bytes += r.bytes
-		if r.rejected {
-			pv.rejected++
-		}
-		pv.sources.Add(r.src.hash(), exact)
+		src.ports.Add(uint64(r.dstport)<<8|uint64(uint8(r.proto)), exact)
 	}
+}
+
+// addConv adds v to the conversation of k.
+func (s *state) addConv(k *convKey, v convVal) {
+	i, ok := s.conv[*k]
+	if !ok {
+		s.conv[*k] = int32(len(s.convKeys))
+		s.convKeys = append(s.convKeys, *k)
+		s.convVals = append(s.convVals, v)
+		return
+	}
+	g := &s.convVals[i]
+	g.records += v.records
+	g.packets += v.packets
+	g.bytes += v.bytes
+	g.first = min(g.first, v.first)
+	g.last = max(g.last, v.last)
 }
 
 func (s *state) talker(region uint32, a addr) *talkerVal {
@@ -292,16 +335,8 @@ func (s *state) talker(region uint32, a addr) *talkerVal {
 // merge adds o into s.
 func (s *state) merge(o *state, exact int) {
 	s.records += o.records
-	for k, v := range o.conv {
-		if g := s.conv[k]; g != nil {
-			g.records += v.records
-			g.packets += v.packets
-			g.bytes += v.bytes
-			g.first = min(g.first, v.first)
-			g.last = max(g.last, v.last)
-		} else {
-			s.conv[k] = v
-		}
+	for i := range o.convKeys {
+		s.addConv(&o.convKeys[i], o.convVals[i])
 	}
 	for k, v := range o.talkers {
 		if g := s.talkers[k]; g != nil {
