@@ -60,6 +60,7 @@ func (o Options) withDefaults() Options {
 // Result is what became of one input.
 type Result struct {
 	Source      string
+	Input       int // the index of the source in Run's list
 	Kind        parser.InputKind
 	Format      *parser.Format
 	Compressed  bool
@@ -98,7 +99,7 @@ func Run(ctx context.Context, srcs []Source, opts Options, sink Sink) ([]Result,
 		}
 		g.Go(func() error {
 			res := &results[i]
-			res.Source = srcs[i].Name
+			res.Source, res.Input = srcs[i].Name, i
 			err := r.read(gctx, i, &srcs[i], res)
 			if opts.OnDone != nil {
 				opts.OnDone(res)

@@ -26,6 +26,19 @@ func NewFlowsTable(out *Output, opts TableOptions) *Table {
 	return NewTable(out, opts)
 }
 
+// AggregatesDir is the directory of the aggregate tables.
+const AggregatesDir = "aggregates"
+
+// NewAggregateTable starts the aggregate table name of out, under
+// aggregates/<name>/, partitioned like the flows; columns keep the order of
+// the aggregate's schema.
+func NewAggregateTable(out *Output, name string, opts TableOptions) *Table {
+	opts.Name, opts.Dir = name, AggregatesDir+"/"+name
+	opts.PartitionKeys = []string{"region", "date"}
+	opts.ColumnLess = nil
+	return NewTable(out, opts)
+}
+
 // FlowColumnLess orders flow columns as the field registry does (AWS's
 // table order), with unknown fields last by name.
 func FlowColumnLess(a, b string) bool {
@@ -75,6 +88,9 @@ func kindType(k parser.Kind) pqfile.Type {
 type FlowPartitioner struct {
 	DefaultRegion string // from the input's key, or ""
 	DefaultDate   string // YYYY-MM-DD from the input's key, or ""
+	// TimeColumns are the Int64 columns of Unix seconds whose first non-NULL
+	// value dates a row (default start, then end).
+	TimeColumns []string
 
 	regions map[string]string
 	days    map[int64]string
@@ -150,7 +166,16 @@ func (p *FlowPartitioner) Split(rec arrow.RecordBatch) []Group {
 		return nil
 	}
 	regionCol := stringColumn(rec, "region")
-	startCol, endCol := int64Column(rec, "start"), int64Column(rec, "end")
+	names := p.TimeColumns
+	if names == nil {
+		names = []string{"start", "end"}
+	}
+	var times []*array.Int64
+	for _, name := range names {
+		if c := int64Column(rec, name); c != nil {
+			times = append(times, c)
+		}
+	}
 	defRegion := SanitizePartitionValue(p.DefaultRegion)
 	defDate := p.DefaultDate
 	if defDate == "" {
@@ -162,11 +187,11 @@ func (p *FlowPartitioner) Split(rec arrow.RecordBatch) []Group {
 			region = p.region(regionCol.Value(i))
 		}
 		date := defDate
-		switch {
-		case startCol != nil && startCol.IsValid(i):
-			date = p.day(floorDiv(startCol.Value(i), 86400))
-		case endCol != nil && endCol.IsValid(i):
-			date = p.day(floorDiv(endCol.Value(i), 86400))
+		for _, c := range times {
+			if c.IsValid(i) {
+				date = p.day(floorDiv(c.Value(i), 86400))
+				break
+			}
 		}
 		return region, date
 	}

@@ -127,6 +127,8 @@ func ColumnType(dt arrow.DataType) (pqfile.Type, error) {
 		return pqfile.Int32, nil
 	case arrow.INT64:
 		return pqfile.Int64, nil
+	case arrow.FLOAT64:
+		return pqfile.Float64, nil
 	case arrow.STRING, arrow.FIXED_SIZE_BINARY:
 		return pqfile.String, nil
 	}

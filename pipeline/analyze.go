@@ -9,10 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/flowlens/flowlens/aggregate"
 	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
 	"github.com/flowlens/flowlens/parser"
@@ -27,15 +30,21 @@ type Config struct {
 	Table    athena.TableOptions // codec, row-group and file sizes
 	Tool     string              // "flowlens <version>", recorded in files and manifest
 	RunID    string              // default a new one
+	// Aggregate, if set, computes the traffic tables (aggregate package)
+	// and writes them under OutDir/aggregates/<table>/.
+	Aggregate *aggregate.Config
 }
 
 // Result is what a run did.
 type Result struct {
-	RunID    string
-	Inputs   []archive.Result
-	Totals   archive.Totals
-	Manifest *athena.Manifest // nil without OutDir
-	Elapsed  time.Duration
+	RunID  string
+	Inputs []archive.Result
+	// LateRecords counts records that reached the aggregates after their
+	// window had closed (emitted as extra rows).
+	LateRecords int64
+	Totals      archive.Totals
+	Manifest    *athena.Manifest // nil without OutDir
+	Elapsed     time.Duration
 }
 
 // Analyze runs the pass. Inputs that fail are recorded in the result (and
@@ -50,6 +59,8 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	var out *athena.Output
 	var flows *athena.Table
+	var aggTables map[string]*athena.Table
+	var agg *aggregate.Aggregator
 	if cfg.OutDir != "" {
 		var err error
 		if out, err = athena.OpenOutput(cfg.OutDir, res.RunID); err != nil {
@@ -58,21 +69,50 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		opts := cfg.Table
 		opts.CreatedBy = cfg.Tool
 		flows = athena.NewFlowsTable(out, opts)
+		if cfg.Aggregate != nil {
+			aggTables = map[string]*athena.Table{}
+			for _, name := range aggregate.Tables {
+				aggTables[name] = athena.NewAggregateTable(out, name, opts)
+			}
+			agg = aggregate.New(*cfg.Aggregate, nil, aggregateWriter(aggTables))
+		}
 	}
-	sinks := make([]*inputSink, len(cfg.Inputs))
-	for i, src := range cfg.Inputs {
+	inputs := cfg.Inputs
+	if agg != nil {
+		// Aggregation closes windows behind the inputs' time: read them in
+		// the order of their time (from their keys), so that a window is
+		// not closed before the last input holding its records is read.
+		inputs = byTime(inputs)
+	}
+	sinks := make([]*inputSink, len(inputs))
+	for i, src := range inputs {
 		k := archive.ParseKey(src.Name)
-		s := &inputSink{flows: flows, part: athena.FlowPartitioner{DefaultRegion: k.Region}}
+		s := &inputSink{flows: flows, agg: agg, region: k.Region, part: athena.FlowPartitioner{DefaultRegion: k.Region}}
 		if !k.Time.IsZero() {
 			s.part.DefaultDate = k.Time.UTC().Format("2006-01-02")
 		}
 		sinks[i] = s
 	}
-	results, err := archive.Run(ctx, cfg.Inputs, cfg.Read, func(i int, b *parser.Batch) error {
+	read := cfg.Read
+	userDone := read.OnDone
+	var sinkErr error
+	var errOnce sync.Once
+	read.OnDone = func(r *archive.Result) {
+		if err := sinks[r.Input].done(); err != nil {
+			errOnce.Do(func() { sinkErr = err })
+		}
+		if userDone != nil {
+			userDone(r)
+		}
+	}
+	results, err := archive.Run(ctx, inputs, read, func(i int, b *parser.Batch) error {
 		return sinks[i].write(b)
 	})
 	res.Inputs = results
 	res.Totals = archive.Sum(results, 20)
+	if err == nil {
+		err = sinkErr
+	}
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -80,9 +120,23 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		res.Elapsed = time.Since(began)
 		return res, err
 	}
-	tm, cerr := flows.Close()
-	if err == nil {
-		err = cerr
+	if agg != nil && err == nil {
+		err = agg.Close()
+		res.LateRecords = agg.LateRecords()
+	}
+	tables := []*athena.Table{flows}
+	for _, name := range aggregate.Tables {
+		if t := aggTables[name]; t != nil {
+			tables = append(tables, t)
+		}
+	}
+	var manifests []athena.TableManifest
+	for _, t := range tables {
+		tm, cerr := t.Close()
+		if err == nil {
+			err = cerr
+		}
+		manifests = append(manifests, tm)
 	}
 	if err != nil {
 		if aerr := out.Abort(); aerr != nil {
@@ -90,26 +144,65 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		return res, err
 	}
-	res.Manifest = manifest(cfg, res, began, tm)
-	cols := athena.FlowsDDLColumns(flows.Columns())
-	res.Manifest.Columns = map[string][]athena.DDLColumn{athena.FlowsTable: cols}
+	res.Manifest = manifest(cfg, res, began, manifests)
+	res.Manifest.Columns = map[string][]athena.DDLColumn{}
 	location := cfg.Location
 	if location == "" {
 		location = athena.LocationPlaceholder
 	}
-	regions, first := athena.PartitionsOf(tm)
-	ddl := athena.DDL(location, []athena.TableDDL{{Name: athena.FlowsTable, Dir: tm.Dir, Columns: cols, Regions: regions, FirstDate: first}})
-	if err := out.Commit(res.Manifest, ddl); err != nil {
+	var ddls []athena.TableDDL
+	for i, t := range tables {
+		var cols []athena.DDLColumn
+		if i == 0 {
+			cols = athena.FlowsDDLColumns(t.Columns())
+		} else {
+			cols = athena.DDLColumns(t.Columns(), "region")
+		}
+		res.Manifest.Columns[t.Options().Name] = cols
+		regions, first := athena.PartitionsOf(manifests[i])
+		ddls = append(ddls, athena.TableDDL{Name: t.Options().Name, Dir: manifests[i].Dir, Columns: cols, Regions: regions, FirstDate: first})
+	}
+	if err := out.Commit(res.Manifest, athena.DDL(location, ddls)); err != nil {
 		return res, errors.Join(fmt.Errorf("cannot commit the output: %w", err), out.Abort())
 	}
 	res.Elapsed = time.Since(began)
 	return res, nil
 }
 
+// byTime returns the sources ordered by the time in their keys (sources
+// without one first), keeping the order of equal times.
+func byTime(srcs []archive.Source) []archive.Source {
+	out := append([]archive.Source(nil), srcs...)
+	times := make(map[string]time.Time, len(out))
+	for _, s := range out {
+		times[s.Name] = archive.ParseKey(s.Name).Time
+	}
+	slices.SortStableFunc(out, func(a, b archive.Source) int { return times[a.Name].Compare(times[b.Name]) })
+	return out
+}
+
+// aggregateWriter writes the aggregator's output to the tables, each row in
+// the partition of its region and the date of its window.
+func aggregateWriter(tables map[string]*athena.Table) aggregate.Emit {
+	part := &athena.FlowPartitioner{TimeColumns: []string{"window_start"}}
+	return func(table string, rec arrow.RecordBatch) error {
+		defer rec.Release()
+		for _, g := range part.Split(rec) {
+			if err := tables[table].Write(g.Values, rec, g.Rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // inputSink turns one input's batches into Arrow record batches and writes
 // them to their partitions. It is called from one goroutine at a time.
 type inputSink struct {
 	flows  *athena.Table
+	agg    *aggregate.Aggregator
+	worker *aggregate.Worker // made at the input's first batch
+	region string            // the input's region, from its key
 	part   athena.FlowPartitioner
 	format *parser.Format
 	schema *arrow.Schema
@@ -130,17 +223,36 @@ func (s *inputSink) write(b *parser.Batch) error {
 			return err
 		}
 	}
+	if s.agg != nil {
+		if s.worker == nil {
+			s.worker = s.agg.NewWorker()
+		}
+		return s.worker.Add(rec, s.region)
+	}
 	return nil
 }
 
-func manifest(cfg Config, res *Result, began time.Time, tm athena.TableManifest) *athena.Manifest {
+// done ends the input: its aggregate partials are merged.
+func (s *inputSink) done() error {
+	if s.worker == nil {
+		return nil
+	}
+	w := s.worker
+	s.worker = nil
+	return w.Done()
+}
+
+func manifest(cfg Config, res *Result, began time.Time, tables []athena.TableManifest) *athena.Manifest {
 	m := &athena.Manifest{
 		Version:  1,
 		RunID:    res.RunID,
 		Tool:     cfg.Tool,
 		Started:  began.UTC().Format(time.RFC3339Nano),
 		Finished: time.Now().UTC().Format(time.RFC3339Nano),
-		Tables:   []athena.TableManifest{tm},
+		Tables:   tables,
+	}
+	if cfg.Aggregate != nil {
+		m.Extra = map[string]any{"late_records": res.LateRecords}
 	}
 	for i := range res.Inputs {
 		r := &res.Inputs[i]
@@ -159,7 +271,11 @@ func manifest(cfg Config, res *Result, began time.Time, tm athena.TableManifest)
 	t := res.Totals
 	m.Totals = athena.ManifestTotals{
 		Inputs: t.Inputs, FailedInputs: t.Failed, Records: t.Stats.Records, InvalidLines: t.Stats.Invalid,
-		TextBytes: t.TextBytes, OutputFiles: len(tm.Files), OutputBytes: tm.Bytes,
+		TextBytes: t.TextBytes,
+	}
+	for _, tm := range tables {
+		m.Totals.OutputFiles += len(tm.Files)
+		m.Totals.OutputBytes += tm.Bytes
 	}
 	return m
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/flowlens/flowlens/aggregate"
 	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
 	"github.com/flowlens/flowlens/parser"
@@ -119,6 +120,8 @@ func cellText(a arrow.Array, i int) string {
 		return fmt.Sprint(a.Value(i))
 	case *array.String:
 		return a.Value(i)
+	case *array.Float64:
+		return fmt.Sprint(a.Value(i))
 	}
 	return fmt.Sprintf("unexpected %T", a)
 }
@@ -132,7 +135,11 @@ func checkTypes(t *testing.T, name string, pf *file.Reader) {
 	for j := 0; j < schema.NumColumns(); j++ {
 		c := schema.Column(j)
 		want, logical := parquet.Types.ByteArray, "String"
-		if f, ok := parser.LookupField(c.Name()); ok {
+		if c.Name() == "rejected_share" {
+			want, logical = parquet.Types.Double, "None"
+		} else if aggregateInt(c.Name()) {
+			want, logical = parquet.Types.Int64, "None"
+		} else if f, ok := parser.LookupField(c.Name()); ok {
 			switch f.Kind {
 			case parser.KindInt32:
 				want, logical = parquet.Types.Int32, "None"
@@ -415,4 +422,106 @@ func TestCommitFailureAndRecovery(t *testing.T) {
 	if after := files(); strings.Join(after, "\n") != strings.Join(before, "\n") {
 		t.Fatalf("recovery did not restore the previous output:\nbefore %v\nafter  %v", before, after)
 	}
+}
+
+// TestAggregateTables: with aggregation on, the four tables are written
+// under aggregates/, listed in the manifest and the DDL, and their totals
+// read back with pqarrow agree with the flows: every record with both
+// addresses is in one conversation row; every record with an interface in
+// one interfaces row.
+func TestAggregateTables(t *testing.T) {
+	dir := t.TempDir()
+	srcs, _ := archive.Expand([]string{"../testdata"})
+	cfg := aggregate.Config{}
+	res, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, OutDir: dir, Aggregate: &cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Manifest
+	if len(m.Tables) != 5 {
+		t.Fatalf("%d tables in the manifest", len(m.Tables))
+	}
+	byTable := map[string][]map[string]string{}
+	for _, tm := range m.Tables {
+		one := *m
+		one.Tables = []athena.TableManifest{tm}
+		byTable[tm.Name] = readOutput(t, dir, &one)
+		if tm.Name != "flows" && !strings.HasPrefix(tm.Dir, "aggregates/") {
+			t.Errorf("table %s in %s", tm.Name, tm.Dir)
+		}
+	}
+	sum := func(rows []map[string]string, col string, where func(map[string]string) bool) int64 {
+		var s int64
+		for _, r := range rows {
+			if where != nil && !where(r) {
+				continue
+			}
+			var v int64
+			if _, err := fmt.Sscan(r[col], &v); err == nil {
+				s += v
+			}
+		}
+		return s
+	}
+	flows := byTable["flows"]
+	withAddrs := func(r map[string]string) bool { return r["srcaddr"] != null && r["dstaddr"] != null }
+	withIface := func(r map[string]string) bool { return r["interface_id"] != null }
+	count := func(rows []map[string]string, where func(map[string]string) bool) int64 {
+		var n int64
+		for _, r := range rows {
+			if where(r) {
+				n++
+			}
+		}
+		return n
+	}
+	conv := byTable[aggregate.Conversations]
+	if got, want := sum(conv, "records", nil), count(flows, withAddrs); got != want || want != 283 {
+		t.Errorf("conversations hold %d records, flows with addresses %d", got, want)
+	}
+	if got, want := sum(conv, "bytes", nil), sum(flows, "bytes", withAddrs); got != want {
+		t.Errorf("conversation bytes %d, flows %d", got, want)
+	}
+	if got, want := sum(byTable[aggregate.Interfaces], "records", nil), count(flows, withIface); got != want {
+		t.Errorf("interfaces hold %d records, flows with an interface %d", got, want)
+	}
+	talkers := byTable[aggregate.Talkers]
+	if got, want := sum(talkers, "bytes_sent", nil), sum(flows, "bytes", withAddrs); got != want {
+		t.Errorf("talkers sent %d bytes, flows %d", got, want)
+	}
+	if sum(talkers, "bytes_received", nil) != sum(talkers, "bytes_sent", nil) {
+		t.Error("talkers received and sent differ")
+	}
+	ports := byTable[aggregate.Ports]
+	withPort := func(r map[string]string) bool { return withAddrs(r) && r["dstport"] != null }
+	if got, want := sum(ports, "records", nil), count(flows, withPort); got != want {
+		t.Errorf("ports hold %d records, flows with a port %d", got, want)
+	}
+	for _, r := range ports {
+		if !strings.Contains(r["rejected_share"], ".") && r["rejected_share"] != "0" && r["rejected_share"] != "1" {
+			t.Fatalf("rejected_share %q", r["rejected_share"])
+		}
+	}
+	ddl, _ := os.ReadFile(filepath.Join(dir, athena.DDLName))
+	for _, name := range aggregate.Tables {
+		if !strings.Contains(string(ddl), "CREATE EXTERNAL TABLE IF NOT EXISTS `"+name+"`") {
+			t.Errorf("athena.sql lacks %s", name)
+		}
+	}
+	if !strings.Contains(string(ddl), "`rejected_share` double") || !strings.Contains(string(ddl), "`window_start` bigint") {
+		t.Error("aggregate column types missing from athena.sql")
+	}
+}
+
+// aggregateInt reports whether an aggregate column that is not a flow field
+// is INT64.
+func aggregateInt(name string) bool {
+	if _, ok := parser.LookupField(name); ok {
+		return false
+	}
+	switch name {
+	case "addr", "interface_srcaddr", "interface_dstaddr", "flow_hash":
+		return false
+	}
+	return true
 }

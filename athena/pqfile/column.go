@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
 	"net/netip"
 
@@ -61,6 +62,7 @@ type column struct {
 	firstData    int // offset of the first data page in chunk
 	hasMinMax    bool
 	minI, maxI   int64
+	minF, maxF   float64
 	minS, maxS   []byte
 }
 
@@ -76,7 +78,7 @@ func (c *column) resetChunk() {
 	c.chunkRows, c.chunkNulls, c.uncompressed = 0, 0, 0
 	c.usedPlain, c.usedDict, c.hasMinMax = false, false, false
 	c.minS, c.maxS = c.minS[:0], c.maxS[:0]
-	c.dictOn = true
+	c.dictOn = c.spec.Type != Float64 // doubles are PLAIN: aggregates, rarely repeated
 	c.dictPlain = c.dictPlain[:0]
 	c.dictN = 0
 	c.lastKey = c.lastKey[:0]
@@ -150,6 +152,8 @@ func (c *column) accepts(arr arrow.Array) error {
 		ok = c.spec.Type == Int32
 	case *arrow.Int64Type:
 		ok = c.spec.Type == Int64
+	case *arrow.Float64Type:
+		ok = c.spec.Type == Float64
 	case *arrow.StringType:
 		ok = c.spec.Type == String
 	case *arrow.FixedSizeBinaryType:
@@ -200,6 +204,17 @@ func (c *column) appendRange(arr arrow.Array, sel []int32, start, end int) error
 			}
 			c.validRow()
 			c.addInt64(vals[r])
+		}
+	case *array.Float64:
+		vals := a.Float64Values()
+		for k := 0; k < count; k++ {
+			r := row(sel, start, k)
+			if hasNulls && a.IsNull(r) {
+				c.nullRow()
+				continue
+			}
+			c.validRow()
+			c.addFloat64(vals[r])
 		}
 	case *array.String:
 		if c.spec.Type != String {
@@ -300,6 +315,15 @@ func (c *column) addInt64(v int64) {
 		return
 	}
 	c.plain = binary.LittleEndian.AppendUint64(c.plain, uint64(v))
+}
+
+func (c *column) addFloat64(v float64) {
+	if !c.hasMinMax {
+		c.minF, c.maxF, c.hasMinMax = v, v, true
+	} else {
+		c.minF, c.maxF = min(c.minF, v), max(c.maxF, v)
+	}
+	c.plain = binary.LittleEndian.AppendUint64(c.plain, math.Float64bits(v))
 }
 
 func (c *column) addString(s []byte) {
@@ -564,6 +588,8 @@ func (c *column) flush(offset int64) (format.ColumnChunk, error) {
 		meta.Type = format.Int32
 	case Int64:
 		meta.Type = format.Int64
+	case Float64:
+		meta.Type = format.Double
 	default:
 		meta.Type = format.ByteArray
 	}
@@ -605,6 +631,10 @@ func (c *column) statistics() format.Statistics {
 	case Int64:
 		st.MinValue = binary.LittleEndian.AppendUint64(nil, uint64(c.minI))
 		st.MaxValue = binary.LittleEndian.AppendUint64(nil, uint64(c.maxI))
+		st.Min, st.Max = st.MinValue, st.MaxValue
+	case Float64:
+		st.MinValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(c.minF))
+		st.MaxValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(c.maxF))
 		st.Min, st.Max = st.MinValue, st.MaxValue
 	default:
 		st.MinValue = append([]byte(nil), c.minS...)

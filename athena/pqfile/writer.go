@@ -35,11 +35,13 @@ import (
 // Type is the physical type of a column.
 type Type uint8
 
-// The column types: INT32, INT64 and BYTE_ARRAY with the STRING annotation.
+// The column types: INT32, INT64, DOUBLE and BYTE_ARRAY with the STRING
+// annotation.
 const (
 	Int32 Type = iota
 	Int64
 	String
+	Float64
 )
 
 // String returns the Athena type of the column type.
@@ -49,6 +51,8 @@ func (t Type) String() string {
 		return "int"
 	case Int64:
 		return "bigint"
+	case Float64:
+		return "double"
 	default:
 		return "string"
 	}
@@ -198,7 +202,8 @@ func (w *Writer) Frozen() bool { return w.frozen }
 // Write appends rows: arrays[i] holds the values of column i, or is nil for a
 // column that is NULL in these rows. sel lists the rows of the arrays to
 // take, in order; nil takes them all (n rows). Int32 columns take Int32
-// arrays, Int64 columns Int64 arrays, String columns String arrays or
+// arrays, Int64 columns Int64 arrays, Float64 columns Float64 arrays (always
+// PLAIN encoded), String columns String arrays or
 // 16-byte FixedSizeBinary arrays of IP addresses, which are written as text.
 func (w *Writer) Write(arrays []arrow.Array, sel []int32, n int) error {
 	if w.closed {
@@ -382,6 +387,8 @@ func (c *column) schemaElement() format.SchemaElement {
 		e.Type = thrift.New(format.Int32)
 	case Int64:
 		e.Type = thrift.New(format.Int64)
+	case Float64:
+		e.Type = thrift.New(format.Double)
 	default:
 		e.Type = thrift.New(format.ByteArray)
 		e.ConvertedType = thrift.New(deprecated.UTF8)

@@ -338,3 +338,53 @@ func TestFailedWriteAppendsNothing(t *testing.T) {
 	got, _ := readBack(t, buf.Bytes())
 	compare(t, got, cells)
 }
+
+// TestFloat64Column: doubles (aggregate shares) round-trip with NULLs and
+// are DOUBLE with statistics.
+func TestFloat64Column(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	b := array.NewFloat64Builder(mem)
+	var want []cell
+	for i := 0; i < 3000; i++ {
+		if i%11 == 0 {
+			b.AppendNull()
+			want = append(want, nil)
+			continue
+		}
+		v := float64(i%97) / 96
+		b.Append(v)
+		want = append(want, v)
+	}
+	arr := b.NewArray()
+	var buf bytes.Buffer
+	w, _ := pqfile.NewWriter(&buf, []pqfile.Column{{Name: "share", Type: pqfile.Float64}}, pqfile.Options{})
+	if err := w.Write([]arrow.Array{arr}, nil, 3000); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	pf, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, _ := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	var got []cell
+	for _, ch := range tbl.Column(0).Data().Chunks() {
+		a := ch.(*array.Float64)
+		for i := 0; i < a.Len(); i++ {
+			if a.IsNull(i) {
+				got = append(got, nil)
+			} else {
+				got = append(got, a.Value(i))
+			}
+		}
+	}
+	compare(t, [][]cell{got}, [][]cell{want})
+	if pf.MetaData().Schema.Column(0).PhysicalType() != parquet.Types.Double {
+		t.Error("not DOUBLE")
+	}
+}

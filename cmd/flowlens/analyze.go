@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/flowlens/flowlens/aggregate"
 	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
 	"github.com/flowlens/flowlens/athena/pqfile"
@@ -30,6 +31,8 @@ invalid lines with samples of why, bytes read.
 
 With --out DIR it also writes the records as Parquet for Athena:
   DIR/flows/region=R/date=YYYY-MM-DD/part-*.parquet   the flow records
+  DIR/aggregates/{conversations,talkers,ports,interfaces}/region=R/date=D/
+                                                      traffic per --window
   DIR/athena.sql                                      CREATE TABLE with partition projection
   DIR/_manifest.json                                  every file and input, written last
 The output is committed atomically: a run that fails or is interrupted
@@ -58,6 +61,9 @@ type analyzeFlags struct {
 	rowGroupRows int
 	fileMB       int
 	cpuProfile   string
+	aggregate    bool
+	window       time.Duration
+	lateness     time.Duration
 }
 
 // parseInterleaved parses flags that may come before, between or after the
@@ -90,6 +96,9 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.rowGroupRows, "row-group-rows", 1_000_000, "rows per Parquet row group")
 	fs.IntVar(&f.fileMB, "file-size-mb", 128, "finish an output file once it reaches this size")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
+	fs.BoolVar(&f.aggregate, "aggregate", true, "with --out, also write the traffic tables (conversations, talkers, ports, interfaces) under DIR/aggregates/")
+	fs.DurationVar(&f.window, "window", 5*time.Minute, "aggregation window, aligned to UTC")
+	fs.DurationVar(&f.lateness, "lateness", 15*time.Minute, "how far behind the latest record a record may arrive and still join its window")
 	inputs, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -116,6 +125,10 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	}
 	if f.location != "" && !strings.HasPrefix(f.location, "s3://") {
 		fmt.Fprintf(stderr, "flowlens analyze: --location: %q is not an s3:// URI\n", f.location)
+		return exitUsage
+	}
+	if f.window < time.Second || f.window%time.Second != 0 || f.lateness < 0 {
+		fmt.Fprintln(stderr, "flowlens analyze: --window must be a whole number of seconds, --lateness not negative")
 		return exitUsage
 	}
 	if f.rowGroupRows <= 0 || f.fileMB <= 0 {
@@ -145,13 +158,18 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	prog := startProgress(stderr, log, len(srcs))
 	opts.OnDone, opts.OnBatch = prog.OnDone, prog.OnBatch
+	var agg *aggregate.Config
+	if f.aggregate {
+		agg = &aggregate.Config{Window: f.window, Lateness: f.lateness}
+	}
 	res, err := pipeline.Analyze(ctx, pipeline.Config{
-		Inputs:   srcs,
-		Read:     opts,
-		OutDir:   f.out,
-		Location: f.location,
-		Table:    athena.TableOptions{Codec: codec, RowGroupRows: f.rowGroupRows, TargetFileBytes: int64(f.fileMB) << 20},
-		Tool:     "flowlens " + version,
+		Aggregate: agg,
+		Inputs:    srcs,
+		Read:      opts,
+		OutDir:    f.out,
+		Location:  f.location,
+		Table:     athena.TableOptions{Codec: codec, RowGroupRows: f.rowGroupRows, TargetFileBytes: int64(f.fileMB) << 20},
+		Tool:      "flowlens " + version,
 	})
 	prog.Stop()
 	if err != nil {
@@ -172,8 +190,11 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	}
 	printTotals(stdout, res.Totals, res.Elapsed)
 	if m := res.Manifest; m != nil {
-		fmt.Fprintf(stdout, "output: %s: %d rows in %d files, %.1f MB; %s and %s written\n", f.out,
-			m.Totals.Records, m.Totals.OutputFiles, float64(m.Totals.OutputBytes)/1e6, athena.DDLName, athena.ManifestName)
+		fmt.Fprintf(stdout, "output: %s: %d records; %d tables in %d files, %.1f MB; %s and %s written\n", f.out,
+			m.Totals.Records, len(m.Tables), m.Totals.OutputFiles, float64(m.Totals.OutputBytes)/1e6, athena.DDLName, athena.ManifestName)
+		if late := res.LateRecords; late > 0 {
+			log.Warn("records arrived after their aggregation window had closed; raise --lateness", "records", late)
+		}
 	}
 	if res.Totals.Failed > 0 {
 		return exitFailed

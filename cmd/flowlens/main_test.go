@@ -42,11 +42,13 @@ func TestExitCodes(t *testing.T) {
 	f(exitOK, "total: 1 inputs", "", "analyze", good, "--jobs", "1")
 
 	out := filepath.Join(dir, "out")
-	f(exitOK, "output: "+out+": 1 rows in 1 files", "", "analyze", good, "--out", out, "--compression", "snappy")
+	f(exitOK, "output: "+out+": 1 records; 5 tables in 5 files", "", "analyze", good, "--out", out, "--compression", "snappy")
+	f(exitOK, "output: "+out+": 1 records; 1 tables in 1 files", "", "analyze", good, "--out", out, "--aggregate=false")
+	f(exitUsage, "", "--window", "analyze", good, "--out", out, "--window", "1500ms")
 	if _, err := os.Stat(filepath.Join(out, "_manifest.json")); err != nil {
 		t.Fatal(err)
 	}
-	f(exitFailed, "output: "+out+": 1 rows", "input failed", "analyze", good, corrupt, "--out", out)
+	f(exitFailed, "output: "+out+": 1 records", "input failed", "analyze", good, corrupt, "--out", out)
 	f(exitUsage, "", "--compression", "analyze", good, "--out", out, "--compression", "lz77")
 	f(exitUsage, "", "not an s3:// URI", "analyze", good, "--out", out, "--location", "/tmp/x")
 	f(exitOK, "LOCATION 's3://b/p/flows/'", "", "ddl", "--location", "s3://b/p/", "--from", out)
