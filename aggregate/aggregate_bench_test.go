@@ -1,6 +1,7 @@
 package aggregate_test
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -64,3 +65,42 @@ func BenchmarkConversations(b *testing.B) { benchAggregate(b, []string{aggregate
 
 // BenchmarkAllTables measures the four tables together.
 func BenchmarkAllTables(b *testing.B) { benchAggregate(b, nil) }
+
+// BenchmarkMemoryFlat feeds 1 and 10 hours of time-ordered records (the
+// same rate per hour) and reports the peak live heap: it stays flat, since
+// windows are closed behind the watermark whatever the input's length.
+func BenchmarkMemoryFlat(b *testing.B) {
+	for _, hours := range []int{1, 10} {
+		b.Run(fmt.Sprintf("hours=%d", hours), func(b *testing.B) {
+			f := parser.DefaultFormat()
+			p := parser.NewParser()
+			var peak uint64
+			for b.Loop() {
+				agg := aggregate.New(aggregate.Config{}, nil, func(_ string, rec arrow.RecordBatch) error { rec.Release(); return nil })
+				g := bench.NewGenerator(f, 1)
+				batch := parser.NewBatch(f)
+				for minute := 0; minute < hours*60; minute++ {
+					w := agg.NewWorker()
+					g.Start, g.Span = 1793491200+int64(minute)*60, 60
+					batch.Reset()
+					p.ParseBlock(batch, []byte(strings.Join(g.Lines(4000), "\n")), 1)
+					batch.SetRelease(func(*parser.Batch) {})
+					rec := batch.NewRecordBatch(f.ArrowSchema())
+					if err := w.Add(rec, "us-east-1"); err != nil {
+						b.Fatal(err)
+					}
+					rec.Release()
+					w.Done()
+					if minute%10 == 9 {
+						runtime.GC()
+						var ms runtime.MemStats
+						runtime.ReadMemStats(&ms)
+						peak = max(peak, ms.HeapInuse)
+					}
+				}
+				agg.Close()
+			}
+			b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
+		})
+	}
+}
