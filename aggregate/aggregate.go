@@ -14,7 +14,9 @@
 package aggregate
 
 import (
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -123,6 +125,7 @@ func (a *Aggregator) LateRecords() int64 {
 // NewWorker returns a worker for one goroutine.
 func (a *Aggregator) NewWorker() *Worker {
 	w := &Worker{a: a, windows: map[int64]*state{}, ids: map[string]uint32{}}
+	w.pending.Store(math.MaxInt64)
 	w.known = knownIDs{accept: w.intern("ACCEPT"), reject: w.intern("REJECT"), ingress: w.intern("ingress"),
 		egress: w.intern("egress"), ok: w.intern("OK"), nodata: w.intern("NODATA"), skipdata: w.intern("SKIPDATA")}
 	a.mu.Lock()
@@ -143,6 +146,10 @@ type Worker struct {
 	}
 	maxStart int64
 	rows     int
+	// pending is the earliest window the worker holds unflushed data for
+	// (math.MaxInt64 when none); other goroutines read it to know which
+	// windows may not close yet, so it is atomic.
+	pending atomic.Int64
 }
 
 // flushEvery bounds a worker's partial state: it flushes by itself after
@@ -166,6 +173,9 @@ func (w *Worker) Add(rec arrow.RecordBatch, region string) error {
 		if st == nil {
 			st = newState()
 			w.windows[ws] = st
+			if ws < w.pending.Load() {
+				w.pending.Store(ws) // only this goroutine stores while it holds data
+			}
 		}
 		st.add(&r, w.a.cfg.ExactDistinct, w.a.tables)
 		w.maxStart = max(w.maxStart, r.start)
@@ -195,6 +205,7 @@ func (w *Worker) Flush() error {
 		}
 	}
 	clear(w.windows)
+	w.pending.Store(math.MaxInt64)
 	a.maxStart = max(a.maxStart, w.maxStart)
 	w.rows = 0
 	return a.advanceLocked()
@@ -222,8 +233,8 @@ func (a *Aggregator) advanceLocked() error {
 	watermark := a.maxStart - int64(a.cfg.Lateness/time.Second)
 	limit := floorDiv(watermark, win)*win - win // the last window wholly before the watermark
 	for w := range a.workers {
-		for ws := range w.windows {
-			limit = min(limit, ws-win)
+		if p := w.pending.Load(); p != math.MaxInt64 {
+			limit = min(limit, p-win)
 		}
 	}
 	var ready []int64

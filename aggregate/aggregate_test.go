@@ -33,13 +33,13 @@ func corpus(t testing.TB) []input {
 	var out []input
 	p := parser.NewParser()
 	formats := []string{parser.DefaultLogFormat, bench.V5LogFormat, bench.V11LogFormat, parser.TGWDefaultLogFormat}
-	for hour := 0; hour < 8; hour++ {
+	for hour := 0; hour < 6; hour++ {
 		for i, format := range formats {
 			f, _ := parser.ParseLogFormat(format)
 			g := bench.NewGenerator(f, uint64(hour*10+i))
 			g.Start, g.Span = 1793491200+int64(hour)*900, 900
 			region := []string{"us-east-1", "eu-west-1", ""}[(hour+i)%3]
-			for k := 0; k < 3; k++ {
+			for k := 0; k < 2; k++ {
 				b := parser.NewBatch(f)
 				p.ParseBlock(b, []byte(strings.Join(g.Lines(500), "\n")), 1)
 				if b.Stats.Invalid != 0 {
