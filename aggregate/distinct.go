@@ -11,9 +11,13 @@ import (
 // counts made by different workers combine into the count of their union,
 // whatever the order.
 type Distinct struct {
-	set  map[uint64]struct{}
-	regs []uint8 // the sketch, once the set outgrew the threshold
+	small [smallDistinct]uint64 // the first values, without a map: most keys have few
+	n     uint8
+	set   map[uint64]struct{}
+	regs  []uint8 // the sketch, once the set outgrew the threshold
 }
+
+const smallDistinct = 4
 
 const hllP = 12
 
@@ -29,7 +33,20 @@ func (d *Distinct) addMixed(h uint64, threshold int) {
 		return
 	}
 	if d.set == nil {
-		d.set = make(map[uint64]struct{}, 4)
+		for _, v := range d.small[:d.n] {
+			if v == h {
+				return
+			}
+		}
+		if int(d.n) < smallDistinct {
+			d.small[d.n] = h
+			d.n++
+			return
+		}
+		d.set = make(map[uint64]struct{}, 2*smallDistinct)
+		for _, v := range d.small[:d.n] {
+			d.set[v] = struct{}{}
+		}
 	}
 	d.set[h] = struct{}{}
 	if len(d.set) > threshold {
@@ -39,10 +56,13 @@ func (d *Distinct) addMixed(h uint64, threshold int) {
 
 func (d *Distinct) toSketch() {
 	d.regs = make([]uint8, 1<<hllP)
-	for h := range d.set { // the set holds mixed hashes already
+	for _, h := range d.small[:d.n] { // the values held are mixed hashes already
 		d.addHLL(h)
 	}
-	d.set = nil
+	for h := range d.set {
+		d.addHLL(h)
+	}
+	d.set, d.n = nil, 0
 }
 
 func (d *Distinct) addHLL(h uint64) {
@@ -66,6 +86,9 @@ func (d *Distinct) Merge(o *Distinct, threshold int) {
 			}
 		}
 	default:
+		for _, h := range o.small[:o.n] {
+			d.addMixed(h, threshold)
+		}
 		for h := range o.set {
 			d.addMixed(h, threshold)
 		}
@@ -76,13 +99,16 @@ func (d *Distinct) Merge(o *Distinct, threshold int) {
 // estimated above it.
 func (d *Distinct) Count() int64 {
 	if d.regs == nil {
+		if d.set == nil {
+			return int64(d.n)
+		}
 		return int64(len(d.set))
 	}
 	m := float64(len(d.regs))
 	var sum float64
 	zeros := 0
 	for _, r := range d.regs {
-		sum += math.Ldexp(1, -int(r))
+		sum += pow2neg[r]
 		if r == 0 {
 			zeros++
 		}
@@ -93,6 +119,14 @@ func (d *Distinct) Count() int64 {
 	}
 	return int64(est + 0.5)
 }
+
+// pow2neg[r] is 2^-r, for the sketch's estimate.
+var pow2neg = func() (t [66]float64) {
+	for r := range t {
+		t[r] = math.Ldexp(1, -r)
+	}
+	return t
+}()
 
 // Exact reports whether Count is exact.
 func (d *Distinct) Exact() bool { return d.regs == nil }

@@ -208,15 +208,21 @@ func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
 }
 
 func (a *Aggregator) talkers(ws, we int64, st *state) arrow.RecordBatch {
-	keys := make([]talkerKey, 0, len(st.talkers))
-	for k := range st.talkers {
-		keys = append(keys, k)
+	order := make([]int32, len(st.talkerKeys))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	slices.SortFunc(keys, func(x, y talkerKey) int { return cmp.Or(a.compare(x.region, y.region), cmpAddr(x.a, y.a)) })
-	b := a.builder(TalkersSchema, len(keys))
+	slices.SortFunc(order, func(i, j int32) int {
+		x, y := &st.talkerKeys[i], &st.talkerKeys[j]
+		if x.region != y.region {
+			return a.compare(x.region, y.region)
+		}
+		return cmpAddr(x.a, y.a)
+	})
+	b := a.builder(TalkersSchema, len(order))
 	defer b.Release()
-	for _, k := range keys {
-		v := st.talkers[k]
+	for _, i := range order {
+		k, v := &st.talkerKeys[i], &st.talkerVals[i]
 		b.i64(0, ws)
 		b.i64(1, we)
 		b.str(2, a.str(k.region), k.region != 0)

@@ -202,17 +202,19 @@ type ifaceVal struct {
 // the largest table, keep their rows in slices indexed by the map, so that
 // a new row allocates nothing of its own.
 type state struct {
-	records  int64
-	conv     map[convKey]int32
-	convKeys []convKey
-	convVals []convVal
-	talkers  map[talkerKey]*talkerVal
-	ports    map[portKey]*portVal
-	ifaces   map[ifaceKey]*ifaceVal
+	records    int64
+	conv       map[convKey]int32
+	convKeys   []convKey
+	convVals   []convVal
+	talkers    map[talkerKey]int32
+	talkerKeys []talkerKey
+	talkerVals []talkerVal
+	ports      map[portKey]*portVal
+	ifaces     map[ifaceKey]*ifaceVal
 }
 
 func newState() *state {
-	return &state{conv: map[convKey]int32{}, talkers: map[talkerKey]*talkerVal{},
+	return &state{conv: map[convKey]int32{}, talkers: map[talkerKey]int32{},
 		ports: map[portKey]*portVal{}, ifaces: map[ifaceKey]*ifaceVal{}}
 }
 
@@ -285,7 +287,9 @@ func (s *state) add(r *rec, exact int, tables which) {
 }
 
 func (s *state) addTalkers(r *rec, exact int) {
-	src, dst := s.talker(r.region, r.src), s.talker(r.region, r.dst)
+	si := s.talker(r.region, r.src)
+	di := s.talker(r.region, r.dst)
+	src, dst := &s.talkerVals[si], &s.talkerVals[di] // after both lookups: the slice may have grown
 	src.bytesOut += r.bytes
 	src.packetsOut += r.packets
 	dst.bytesIn += r.bytes
@@ -322,14 +326,17 @@ func (s *state) addConv(k *convKey, v convVal) {
 	g.last = max(g.last, v.last)
 }
 
-func (s *state) talker(region uint32, a addr) *talkerVal {
+// talker returns the index of the talker row of a, made when new.
+func (s *state) talker(region uint32, a addr) int32 {
 	k := talkerKey{region, a}
-	v := s.talkers[k]
-	if v == nil {
-		v = &talkerVal{}
-		s.talkers[k] = v
+	i, ok := s.talkers[k]
+	if !ok {
+		i = int32(len(s.talkerKeys))
+		s.talkers[k] = i
+		s.talkerKeys = append(s.talkerKeys, k)
+		s.talkerVals = append(s.talkerVals, talkerVal{})
 	}
-	return v
+	return i
 }
 
 // merge adds o into s.
@@ -338,8 +345,10 @@ func (s *state) merge(o *state, exact int) {
 	for i := range o.convKeys {
 		s.addConv(&o.convKeys[i], o.convVals[i])
 	}
-	for k, v := range o.talkers {
-		if g := s.talkers[k]; g != nil {
+	for i, k := range o.talkerKeys {
+		v := &o.talkerVals[i]
+		if j, ok := s.talkers[k]; ok {
+			g := &s.talkerVals[j]
 			g.bytesOut += v.bytesOut
 			g.packetsOut += v.packetsOut
 			g.bytesIn += v.bytesIn
@@ -350,7 +359,9 @@ func (s *state) merge(o *state, exact int) {
 			g.peers.Merge(&v.peers, exact)
 			g.ports.Merge(&v.ports, exact)
 		} else {
-			s.talkers[k] = v
+			s.talkers[k] = int32(len(s.talkerKeys))
+			s.talkerKeys = append(s.talkerKeys, k)
+			s.talkerVals = append(s.talkerVals, *v)
 		}
 	}
 	for k, v := range o.ports {
