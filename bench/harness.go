@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/flowlens/flowlens/aggregate"
 	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
 	"github.com/flowlens/flowlens/athena/pqfile"
@@ -214,9 +215,10 @@ func (s *sample) batches(fn func(*parser.Batch) error) (records, text int64, err
 }
 
 // Run measures every stage: gunzip alone (the ceiling), parsing, parsing
-// into Arrow record batches, Parquet encoding per codec (from Arrow, without
-// and with compression), and the whole pass from the stored files over the
-// sweep of input concurrency.
+// into Arrow record batches, aggregation, Parquet encoding per codec (from
+// Arrow, without and with compression), and the whole pass from the stored
+// files over the sweep of input concurrency (conversion only, and with
+// aggregation).
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.SampleBytes <= 0 {
 		cfg.SampleBytes = 256 << 20
@@ -284,6 +286,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	})); err != nil {
 		return r, err
 	}
+	if err := add(measure("parse+aggregate", func() (int64, int64, int64, error) {
+		agg := aggregate.New(aggregate.Config{}, nil, func(_ string, rec arrow.RecordBatch) error {
+			rec.Release()
+			return nil
+		})
+		w := agg.NewWorker()
+		n, text, err := s.batches(func(b *parser.Batch) error {
+			rec := s.record(b)
+			defer rec.Release()
+			return w.Add(rec, "")
+		})
+		if err == nil {
+			err = agg.Close()
+		}
+		return n, text, 0, err
+	})); err != nil {
+		return r, err
+	}
 	encode := func(codec pqfile.Codec) func() (int64, int64, int64, error) {
 		return func() (int64, int64, int64, error) {
 			var out countingWriter
@@ -331,9 +351,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	for _, procs := range cfg.Procs {
 		for _, jobs := range cfg.Jobs {
-			st, err := endToEnd(ctx, cfg, procs, jobs)
-			if err := add(st, err); err != nil {
-				return r, err
+			for _, agg := range []bool{false, true} {
+				st, err := endToEnd(ctx, cfg, procs, jobs, agg)
+				if err := add(st, err); err != nil {
+					return r, err
+				}
 			}
 		}
 	}
@@ -342,16 +364,22 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 // endToEnd measures the whole pass with procs threads and jobs inputs at
-// once, writing zstd Parquet to a temporary directory.
-func endToEnd(ctx context.Context, cfg Config, procs, jobs int) (Stage, error) {
+// once, writing zstd Parquet to a temporary directory, with or without the
+// aggregate tables.
+func endToEnd(ctx context.Context, cfg Config, procs, jobs int, aggregated bool) (Stage, error) {
 	dir, err := os.MkdirTemp(cfg.TempDir, "flowlens-bench-")
 	if err != nil {
 		return Stage{}, err
 	}
 	defer os.RemoveAll(dir)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-	st, err := measure("end-to-end-zstd", func() (int64, int64, int64, error) {
-		res, err := pipeline.Analyze(ctx, pipeline.Config{Inputs: cfg.Inputs, Read: archive.Options{Jobs: jobs}, OutDir: dir})
+	name := "end-to-end-zstd"
+	var agg *aggregate.Config
+	if aggregated {
+		name, agg = name+"+aggregates", &aggregate.Config{}
+	}
+	st, err := measure(name, func() (int64, int64, int64, error) {
+		res, err := pipeline.Analyze(ctx, pipeline.Config{Inputs: cfg.Inputs, Read: archive.Options{Jobs: jobs}, OutDir: dir, Aggregate: agg})
 		if err != nil {
 			return 0, 0, 0, err
 		}
@@ -394,6 +422,7 @@ func timeShare(stages []Stage) map[string]float64 {
 		"gunzip":      perByte["gunzip"],
 		"parsing":     perByte["parse"],
 		"arrow":       perByte["parse+arrow"] - perByte["parse"],
+		"aggregation": perByte["parse+aggregate"] - perByte["parse+arrow"],
 		"encoding":    perByte["parse+parquet-none"] - perByte["parse+arrow"],
 		"compression": perByte["parse+parquet-zstd"] - perByte["parse+parquet-none"],
 	}

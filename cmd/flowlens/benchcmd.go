@@ -21,11 +21,12 @@ import (
 const benchUsage = `Usage: flowlens bench [--in INPUT... | --records N] [flags]
 
 Measures the pipeline stage by stage on a flow-log archive: bare gunzip (the
-ceiling), parsing, parsing into Arrow batches, Parquet encoding per codec,
-and the whole pass from the stored files over a sweep of input concurrency.
+ceiling), parsing, parsing into Arrow batches, aggregation, Parquet encoding
+per codec, and the whole pass from the stored files (conversion alone, and
+with the aggregate tables) over a sweep of threads and inputs in flight.
 For each: MB/s of decompressed text, records/s, allocations per record, CPU
 seconds per GB, peak RSS; then the share of one core's time that gunzip,
-parsing, Arrow, encoding and compression take. Without --in it measures a
+parsing, Arrow, aggregation, encoding and compression take. Without --in it measures a
 generated archive (see flowlens gen). Figures are measured, never estimated.
 
 Example:
@@ -130,7 +131,7 @@ func printBench(w io.Writer, rep *bench.Report) {
 		parts = append(parts, k)
 	}
 	sort.Slice(parts, func(i, j int) bool { return rep.TimeShare[parts[i]] > rep.TimeShare[parts[j]] })
-	fmt.Fprint(w, "\nshare of one core's time on the whole path (zstd):")
+	fmt.Fprint(w, "\nshare of one core's time on the whole path (zstd, with aggregates):")
 	for _, k := range parts {
 		fmt.Fprintf(w, " %s %.0f%%", k, 100*rep.TimeShare[k])
 	}
