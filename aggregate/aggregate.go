@@ -93,7 +93,7 @@ type Aggregator struct {
 
 	mu       sync.Mutex
 	windows  map[int64]*state // by window start (Unix seconds)
-	closed   int64            // windows before this start are closed
+	emitted  map[int64]bool   // the windows whose rows have been written
 	maxStart int64            // the latest record start flushed
 	workers  map[*Worker]struct{}
 	strings  interner
@@ -110,12 +110,14 @@ func New(cfg Config, mem memory.Allocator, emit Emit) *Aggregator {
 	}
 	cfg = cfg.withDefaults()
 	return &Aggregator{cfg: cfg, tables: cfg.which(), mem: mem, emit: emit, windows: map[int64]*state{},
-		workers: map[*Worker]struct{}{}, closed: -1 << 62}
+		workers: map[*Worker]struct{}{}, emitted: map[int64]bool{}}
 }
 
-// LateRecords returns how many records arrived after their window had been
-// closed; they are emitted as extra rows for that window (sums over rows of
-// a key stay exact; distinct counts of such rows do not add up).
+// LateRecords returns how many records arrived after the rows of their
+// window had been written; they are emitted as extra rows for that window
+// (sums over the rows of a key stay exact; distinct counts do not add up).
+// Records for a window that was never written yet, however old, are not
+// late: the window is simply written at the next flush.
 func (a *Aggregator) LateRecords() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -194,7 +196,7 @@ func (w *Worker) Flush() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for ws, st := range w.windows {
-		if ws < a.closed {
+		if a.emitted[ws] {
 			a.late += st.records
 			ws = lateKey(ws)
 		}
@@ -250,7 +252,7 @@ func (a *Aggregator) advanceLocked() error {
 		}
 		delete(a.windows, ws)
 		if ws%win == 0 {
-			a.closed = max(a.closed, ws+win)
+			a.emitted[ws] = true
 		}
 	}
 	return a.err
