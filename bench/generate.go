@@ -28,6 +28,8 @@ type Generator struct {
 	Account, Region string
 
 	rng     *rand.Rand
+	hosts   *rand.Zipf // a few busy hosts, a long tail of quiet ones
+	peers   *rand.Zipf // each host's peers, popular first
 	version []byte
 	noData  []bool
 }
@@ -35,11 +37,14 @@ type Generator struct {
 // NewGenerator returns a generator of records of format f, the same for the
 // same seed.
 func NewGenerator(f *parser.Format, seed uint64) *Generator {
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	g := &Generator{
 		Format:  f,
 		Start:   1793491200, // 2026-11-01T00:00:00Z
 		Span:    300,
-		rng:     rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
+		rng:     rng,
+		hosts:   rand.NewZipf(rng, 1.3, 1, numHosts-1),
+		peers:   rand.NewZipf(rng, 1.8, 1, numPeers-1),
 		version: strconv.AppendInt(nil, int64(f.Version()), 10),
 		noData:  make([]bool, len(f.Fields)),
 	}
@@ -88,14 +93,20 @@ func (g *Generator) AppendRecord(dst []byte) []byte {
 	if r.IntN(4) == 0 {
 		window = 600
 	}
+	// Traffic repeats as in real logs: busy hosts talk to their usual peers
+	// on their usual service port, each connection from a new ephemeral port.
+	host, rank := g.hosts.Uint64(), g.peers.Uint64()
 	rec := record{
 		noData: r.IntN(200) == 0,
 		v6:     r.IntN(20) == 0,
 		egress: r.IntN(2) == 0,
 		start:  g.Start + r.Int64N(max(g.Span, 1)),
-		host:   uint32(r.IntN(2000)),
-		peer:   uint32(r.IntN(50000)),
-		port:   wellKnown[r.IntN(len(wellKnown))],
+		host:   uint32(host),
+		peer:   uint32((host*7919 + rank*104729) % numPeers),
+		port:   wellKnown[(host*31+rank)%uint64(len(wellKnown))],
+	}
+	if r.IntN(5) == 0 {
+		rec.port = wellKnown[r.IntN(len(wellKnown))]
 	}
 	rec.start -= rec.start % window
 	for i, fld := range g.Format.Fields {
@@ -110,6 +121,12 @@ func (g *Generator) AppendRecord(dst []byte) []byte {
 	}
 	return dst
 }
+
+// The numbers of interfaces (hosts) and of peer addresses of generated traffic.
+const (
+	numHosts = 2000
+	numPeers = 50000
+)
 
 // wellKnown are the service ports of generated flows; 0 stands for ICMP.
 var wellKnown = []int{443, 443, 443, 443, 80, 22, 53, 123, 3306, 5432, 6379, 8080, 3389, 0}
