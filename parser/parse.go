@@ -222,21 +222,29 @@ func tokenEnd(l []byte, pos int) int {
 
 // scanUint parses the non-negative decimal integer at l[pos:] up to the next
 // space, rejecting values that overflow int64 rather than wrapping or
-// clamping them. It returns the value and the end of the token.
+// clamping them. It returns the value and the end of the token. The first
+// 18 digits, which cannot overflow, go through a loop without the check.
 func scanUint(l []byte, pos int) (int64, int, Reason) {
 	var v int64
 	i := pos
-	for ; i < len(l); i++ {
-		c := l[i]
-		if c == ' ' {
-			break
+	for lim := min(len(l), pos+18); i < lim; i++ {
+		d := l[i] - '0'
+		if d > 9 {
+			if l[i] == ' ' {
+				break
+			}
+			end := tokenEnd(l, i)
+			return 0, end, badNumber(l[pos:end])
 		}
-		d := c - '0'
+		v = v*10 + int64(d)
+	}
+	for ; i < len(l) && l[i] != ' '; i++ { // 19 digits and more
+		d := l[i] - '0'
 		if d > 9 {
 			end := tokenEnd(l, i)
 			return 0, end, badNumber(l[pos:end])
 		}
-		if i-pos >= 18 && v > (math.MaxInt64-int64(d))/10 { // 18 digits cannot overflow
+		if v > (math.MaxInt64-int64(d))/10 {
 			return 0, tokenEnd(l, i), ReasonOverflow
 		}
 		v = v*10 + int64(d)
