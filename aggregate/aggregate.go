@@ -31,9 +31,10 @@ type Config struct {
 	// (default 5 minutes, the period of AWS's flow-log files).
 	Window time.Duration
 	// Lateness is how far behind the latest start time seen a record may
-	// still arrive and land in its window (default 15 minutes: AWS delivers
-	// flow logs about 10 minutes late, best effort, and a record starts up
-	// to 5 minutes before the file window it is delivered in ends).
+	// still arrive and land in its window (0: the default, 15 minutes: AWS
+	// delivers flow logs about 10 minutes late, best effort, and a record
+	// starts up to 5 minutes before the file window it is delivered in
+	// ends; negative: none).
 	Lateness time.Duration
 	// ExactDistinct is the number of distinct values counted exactly before
 	// a sketch takes over (default 1,024).
@@ -46,10 +47,11 @@ func (c Config) withDefaults() Config {
 	if c.Window <= 0 {
 		c.Window = 5 * time.Minute
 	}
-	if c.Lateness < 0 {
-		c.Lateness = 0
-	} else if c.Lateness == 0 {
+	switch {
+	case c.Lateness == 0:
 		c.Lateness = 15 * time.Minute
+	case c.Lateness < 0: // an explicit zero
+		c.Lateness = 0
 	}
 	if c.ExactDistinct <= 0 {
 		c.ExactDistinct = 1024
@@ -94,6 +96,8 @@ type Aggregator struct {
 	mu       sync.Mutex
 	windows  map[int64]*state // by window start (Unix seconds)
 	emitted  map[int64]bool   // the windows whose rows have been written
+	lateRows map[int64]*state // rows for written windows, by window, to write at the next advance
+	held     int64            // windows ending after this stay open (HoldFrom)
 	maxStart int64            // the latest record start flushed
 	workers  map[*Worker]struct{}
 	strings  interner
@@ -110,7 +114,7 @@ func New(cfg Config, mem memory.Allocator, emit Emit) *Aggregator {
 	}
 	cfg = cfg.withDefaults()
 	return &Aggregator{cfg: cfg, tables: cfg.which(), mem: mem, emit: emit, windows: map[int64]*state{},
-		workers: map[*Worker]struct{}{}, emitted: map[int64]bool{}}
+		workers: map[*Worker]struct{}{}, emitted: map[int64]bool{}, lateRows: map[int64]*state{}, held: math.MaxInt64}
 }
 
 // LateRecords returns how many records arrived after the rows of their
@@ -196,14 +200,15 @@ func (w *Worker) Flush() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for ws, st := range w.windows {
+		target := a.windows
 		if a.emitted[ws] {
 			a.late += st.records
-			ws = lateKey(ws)
+			target = a.lateRows
 		}
-		if g := a.windows[ws]; g != nil {
+		if g := target[ws]; g != nil {
 			g.merge(st, a.cfg.ExactDistinct)
 		} else {
-			a.windows[ws] = st
+			target[ws] = st
 		}
 	}
 	clear(w.windows)
@@ -222,11 +227,6 @@ func (w *Worker) Done() error {
 	return err
 }
 
-// lateKey files the late rows of window ws apart from the live windows
-// (they are emitted at the next advance): window starts are multiples of
-// the window length, so ws+1 never collides with one.
-func lateKey(ws int64) int64 { return ws + 1 }
-
 // advanceLocked closes the windows that end before the watermark and for
 // which no worker holds partial data, and emits the late rows merged since
 // the last call (so that late data does not pile up either).
@@ -239,27 +239,48 @@ func (a *Aggregator) advanceLocked() error {
 			limit = min(limit, p-win)
 		}
 	}
-	var ready []int64
-	for ws := range a.windows {
-		if ws%win != 0 || ws <= limit {
-			ready = append(ready, ws)
+	limit = min(limit, a.held-win)
+	if err := a.emitAllLocked(a.lateRows, nil); err != nil {
+		return err
+	}
+	return a.emitAllLocked(a.windows, func(ws int64) bool { return ws <= limit })
+}
+
+// emitAllLocked emits, in window order, the states of m that ready accepts
+// (all when nil), forgets them and records their windows as written.
+func (a *Aggregator) emitAllLocked(m map[int64]*state, ready func(int64) bool) error {
+	var list []int64
+	for ws := range m {
+		if ready == nil || ready(ws) {
+			list = append(list, ws)
 		}
 	}
-	sortInt64s(ready)
-	for _, ws := range ready {
-		if err := a.emitLocked(ws-ws%win, a.windows[ws]); err != nil {
+	sortInt64s(list)
+	for _, ws := range list {
+		if err := a.emitLocked(ws, m[ws]); err != nil {
 			return err
 		}
-		delete(a.windows, ws)
-		if ws%win == 0 {
-			a.emitted[ws] = true
-		}
+		delete(m, ws)
+		a.emitted[ws] = true
 	}
 	return a.err
 }
 
-// Close flushes every worker and emits every remaining window, the late
-// rows last.
+// HoldFrom keeps the windows that may still receive records of inputs not
+// yet read open: no window ending after t (Unix seconds) is closed until
+// HoldFrom is called with a later time. math.MaxInt64 releases the hold.
+// A reader of time-ordered inputs calls it with the time of the earliest
+// input not yet finished, so that an input still downloading does not find
+// its windows closed by faster ones.
+func (a *Aggregator) HoldFrom(t int64) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.held = t
+	return a.advanceLocked()
+}
+
+// Close flushes every worker and emits every remaining window, then the
+// remaining late rows.
 func (a *Aggregator) Close() error {
 	a.mu.Lock()
 	workers := make([]*Worker, 0, len(a.workers))
@@ -274,18 +295,10 @@ func (a *Aggregator) Close() error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var rest []int64
-	for ws := range a.windows {
-		rest = append(rest, ws)
+	if err := a.emitAllLocked(a.windows, nil); err != nil {
+		return err
 	}
-	sortInt64s(rest)
-	for _, ws := range rest {
-		if err := a.emitLocked(ws-ws%int64(a.cfg.Window/time.Second), a.windows[ws]); err != nil {
-			return err
-		}
-		delete(a.windows, ws)
-	}
-	return a.err
+	return a.emitAllLocked(a.lateRows, nil)
 }
 
 // interner gives strings (accounts, interfaces, regions, actions) small ids

@@ -257,7 +257,11 @@ func reference(inputs []input, window int64) map[string][]string {
 			d.n[2] += bytes
 			d.n[3] += packets
 			s.peers[dst], d.peers[src] = true, true
-			for _, t := range []*acc{s, d} {
+			both := []*acc{s, d}
+			if src == dst {
+				both = both[:1]
+			}
+			for _, t := range both {
 				t.n[6]++
 				if action == "ACCEPT" {
 					t.n[7]++

@@ -296,7 +296,14 @@ func (s *state) addTalkers(r *rec, exact int) {
 	dst.packetsIn += r.packets
 	src.peers.Add(r.dst.hash(), exact)
 	dst.peers.Add(r.src.hash(), exact)
-	for _, t := range [...]*talkerVal{src, dst} {
+	talkers := [...]*talkerVal{src, dst}
+	if si == di { // an address talking to itself: one record, not two
+		talkers[1] = nil
+	}
+	for _, t := range talkers {
+		if t == nil {
+			continue
+		}
 		t.records++
 		if r.accepted {
 			t.accepted++

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -77,12 +78,17 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 			agg = aggregate.New(*cfg.Aggregate, nil, aggregateWriter(aggTables))
 		}
 	}
-	inputs := cfg.Inputs
+	inputs, order := cfg.Inputs, identity(len(cfg.Inputs))
+	var hold *holder
 	if agg != nil {
 		// Aggregation closes windows behind the inputs' time: read them in
-		// the order of their time (from their keys), so that a window is
-		// not closed before the last input holding its records is read.
-		inputs = byTime(inputs)
+		// the order of their time (from their keys), and hold the windows of
+		// every input not yet finished open.
+		inputs, order = byTime(inputs)
+		hold = newHolder(inputs, cfg.Aggregate.Window, cfg.Aggregate.Lateness)
+		if err := agg.HoldFrom(hold.from()); err != nil {
+			return nil, err
+		}
 	}
 	sinks := make([]*inputSink, len(inputs))
 	for i, src := range inputs {
@@ -98,17 +104,29 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	var sinkErr error
 	var errOnce sync.Once
 	read.OnDone = func(r *archive.Result) {
-		if err := sinks[r.Input].done(); err != nil {
+		err := sinks[r.Input].done()
+		if err == nil && hold != nil {
+			err = agg.HoldFrom(hold.finish(r.Input))
+		}
+		if err != nil {
 			errOnce.Do(func() { sinkErr = err })
 		}
 		if userDone != nil {
-			userDone(r)
+			shown := *r
+			shown.Input = order[r.Input] // the caller's index
+			userDone(&shown)
 		}
 	}
 	results, err := archive.Run(ctx, inputs, read, func(i int, b *parser.Batch) error {
 		return sinks[i].write(b)
 	})
-	res.Inputs = results
+	// Back to the caller's order and indexes.
+	res.Inputs = make([]archive.Result, len(results))
+	for i, r := range results {
+		r.Input = order[i]
+		res.Inputs[order[i]] = r
+	}
+	results = res.Inputs
 	res.Totals = archive.Sum(results, 20)
 	if err == nil {
 		err = sinkErr
@@ -169,16 +187,73 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// byTime returns the sources ordered by the time in their keys (sources
-// without one first), keeping the order of equal times.
-func byTime(srcs []archive.Source) []archive.Source {
-	out := append([]archive.Source(nil), srcs...)
-	times := make(map[string]time.Time, len(out))
-	for _, s := range out {
-		times[s.Name] = archive.ParseKey(s.Name).Time
+func identity(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
 	}
-	slices.SortStableFunc(out, func(a, b archive.Source) int { return times[a.Name].Compare(times[b.Name]) })
 	return out
+}
+
+// byTime returns the sources ordered by the time in their keys (sources
+// without one first), keeping the order of equal times, and for each its
+// index in srcs.
+func byTime(srcs []archive.Source) ([]archive.Source, []int) {
+	order := identity(len(srcs))
+	times := make([]time.Time, len(srcs))
+	for i, s := range srcs {
+		times[i] = archive.ParseKey(s.Name).Time
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return times[a].Compare(times[b]) })
+	out := make([]archive.Source, len(srcs))
+	for i, o := range order {
+		out[i] = srcs[o]
+	}
+	return out, order
+}
+
+// holder tracks the earliest input (in time order) not yet finished: its
+// key time, less the lateness and a window, is where the aggregator must
+// keep windows open, since its records may start that early.
+type holder struct {
+	mu     sync.Mutex
+	times  []int64 // key times (Unix seconds) of the sorted inputs; 0 when unknown
+	done   []bool
+	next   int // the first input not finished
+	margin int64
+}
+
+func newHolder(srcs []archive.Source, window, lateness time.Duration) *holder {
+	h := &holder{times: make([]int64, len(srcs)), done: make([]bool, len(srcs))}
+	for i, s := range srcs {
+		if t := archive.ParseKey(s.Name).Time; !t.IsZero() {
+			h.times[i] = t.Unix()
+		}
+	}
+	h.margin = int64((max(window, 5*time.Minute) + max(lateness, 15*time.Minute)) / time.Second)
+	return h
+}
+
+// from returns the time from which windows must stay open.
+func (h *holder) from() int64 {
+	if h.next >= len(h.times) {
+		return math.MaxInt64
+	}
+	if h.times[h.next] == 0 {
+		return math.MinInt64 / 2 // an input without a time: hold everything
+	}
+	return h.times[h.next] - h.margin
+}
+
+// finish marks input i finished and returns the new hold.
+func (h *holder) finish(i int) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.done[i] = true
+	for h.next < len(h.done) && h.done[h.next] {
+		h.next++
+	}
+	return h.from()
 }
 
 // aggregateWriter writes the aggregator's output to the tables, each row in

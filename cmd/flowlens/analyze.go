@@ -161,6 +161,9 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	var agg *aggregate.Config
 	if f.aggregate {
 		agg = &aggregate.Config{Window: f.window, Lateness: f.lateness}
+		if f.lateness == 0 {
+			agg.Lateness = -1 // none; the package reads 0 as its default
+		}
 	}
 	res, err := pipeline.Analyze(ctx, pipeline.Config{
 		Aggregate: agg,
