@@ -14,8 +14,8 @@ import (
 	"github.com/flowlens/flowlens/pipeline"
 )
 
-// With aggregates on, Result.Inputs and the Input index given to the user's
-// OnDone refer to the time-sorted list, not to Config.Inputs.
+// Regression: with aggregates on, Result.Inputs and the Input index given to
+// the user's OnDone must refer to Config.Inputs, not to the time-sorted list.
 func TestRegressionInputIndex(t *testing.T) {
 	srcs, err := archive.Expand([]string{"../testdata"})
 	if err != nil {
@@ -47,10 +47,11 @@ func TestRegressionInputIndex(t *testing.T) {
 	}
 }
 
-// An input that is open but has not yet delivered its first batch has no
+// Regression: an input that is open but has not yet delivered its first batch has no
 // worker, so it does not hold the windows it is about to fill: a later
 // input finishing in the meantime closes them and its records come out late
-// (split rows), although inputs were read in time order.
+// (split rows), although inputs were read in time order. Holding windows for
+// unfinished inputs prevents it.
 func TestRegressionUnregisteredInputLate(t *testing.T) {
 	const hdr = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
 	t0 := int64(1793491200) // 2026-11-01T00:00Z
