@@ -227,6 +227,13 @@ func (g *Generator) appendValue(dst []byte, fld parser.Field, rec *record, windo
 		return append(dst, regions[rec.host%uint32(len(regions))]...)
 	case parser.FieldResourceType:
 		return append(dst, "TransitGateway"...)
+	case parser.FieldEncryptionStatus: // 0 to 3, or - (flowlog-spec.md §1.7)
+		if n := r.IntN(5); n < 4 {
+			return strconv.AppendInt(dst, int64(n), 10)
+		}
+		return append(dst, '-')
+	case parser.FieldInterfaceType, parser.FieldNextHopInterfaceType:
+		return append(dst, interfaceTypes[r.IntN(len(interfaceTypes))]...)
 	case parser.FieldPktSrcAWSService, parser.FieldPktDstAWSService, parser.FieldRejectReason,
 		parser.FieldSublocationType, parser.FieldSublocationID, parser.FieldECSSecondContainerID:
 		if r.IntN(8) != 0 {
@@ -246,8 +253,9 @@ func (g *Generator) appendValue(dst []byte, fld parser.Field, rec *record, windo
 }
 
 var (
-	tcpFlags = []int{0, 2, 3, 18, 19, 1, 4}
-	regions  = []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
+	interfaceTypes = []string{"-", "nat_gateway", "network_load_balancer", "vpc_endpoint", "transit_gateway"}
+	tcpFlags       = []int{0, 2, 3, 18, 19, 1, 4}
+	regions        = []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
 )
 
 // appendAddr appends a host's address: internal ones in 10.0.0.0/8 or
