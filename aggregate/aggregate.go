@@ -15,6 +15,7 @@ package aggregate
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -255,7 +256,7 @@ func (a *Aggregator) emitAllLocked(m map[int64]*state, ready func(int64) bool) e
 			list = append(list, ws)
 		}
 	}
-	sortInt64s(list)
+	slices.Sort(list)
 	for _, ws := range list {
 		if err := a.emitLocked(ws, m[ws]); err != nil {
 			return err

@@ -283,5 +283,3 @@ func (a *Aggregator) interfaces(ws, we int64, st *state) arrow.RecordBatch {
 	}
 	return b.NewRecordBatch()
 }
-
-func sortInt64s(s []int64) { slices.Sort(s) }

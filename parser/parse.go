@@ -255,15 +255,6 @@ func scanUint(l []byte, pos int) (int64, int, Reason) {
 	return v, i, ReasonNone
 }
 
-// parseUint parses a whole token as scanUint does.
-func parseUint(tok []byte) (int64, Reason) {
-	if bytes.IndexByte(tok, ' ') >= 0 {
-		return 0, ReasonNotANumber
-	}
-	v, _, r := scanUint(tok, 0)
-	return v, r
-}
-
 // badNumber classifies a token that is not a non-negative integer.
 func badNumber(tok []byte) Reason {
 	if len(tok) > 1 && tok[0] == '-' {
@@ -342,12 +333,6 @@ func scanIPv4(l []byte, pos int) (a [4]byte, end int, ok bool) {
 		return a, 0, false
 	}
 	return a, i, true
-}
-
-// parseIPv4 parses a whole token as a dotted quad.
-func parseIPv4(tok []byte) ([4]byte, bool) {
-	a, end, ok := scanIPv4(tok, 0)
-	return a, ok && end == len(tok)
 }
 
 // parseIPv6 parses any RFC 4291 text form (including "::" and an embedded
