@@ -58,13 +58,16 @@ type arrowRefs struct {
 	live  atomic.Int64
 }
 
+// Allocate is never called: the buffers are views of the batch.
 func (r *arrowRefs) Allocate(int) []byte {
 	panic("BUG: parser Arrow buffers are views and never allocate")
 }
+// Reallocate is never called: the buffers are views of the batch.
 func (r *arrowRefs) Reallocate(int, []byte) []byte {
 	panic("BUG: parser Arrow buffers are views and never allocate")
 }
 
+// Free counts a released buffer; the last one releases the batch.
 func (r *arrowRefs) Free([]byte) {
 	if r.live.Add(-1) == 0 {
 		b := r.batch
