@@ -62,6 +62,7 @@ type arrowRefs struct {
 func (r *arrowRefs) Allocate(int) []byte {
 	panic("BUG: parser Arrow buffers are views and never allocate")
 }
+
 // Reallocate is never called: the buffers are views of the batch.
 func (r *arrowRefs) Reallocate(int, []byte) []byte {
 	panic("BUG: parser Arrow buffers are views and never allocate")
