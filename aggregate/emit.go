@@ -235,11 +235,7 @@ func (a *Aggregator) talkers(ws, we int64, st *state) arrow.RecordBatch {
 }
 
 func (a *Aggregator) ports(ws, we int64, st *state) arrow.RecordBatch {
-	keys := make([]portKey, 0, len(st.ports))
-	for k := range st.ports {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(x, y portKey) int {
+	keys := sortedKeys(st.ports, func(x, y portKey) int {
 		return cmp.Or(a.compare(x.region, y.region), cmp.Compare(x.port, y.port), cmp.Compare(x.proto, y.proto))
 	})
 	b := a.builder(PortsSchema, len(keys))
@@ -261,11 +257,7 @@ func (a *Aggregator) ports(ws, we int64, st *state) arrow.RecordBatch {
 }
 
 func (a *Aggregator) interfaces(ws, we int64, st *state) arrow.RecordBatch {
-	keys := make([]ifaceKey, 0, len(st.ifaces))
-	for k := range st.ifaces {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(x, y ifaceKey) int {
+	keys := sortedKeys(st.ifaces, func(x, y ifaceKey) int {
 		return cmp.Or(a.compare(x.region, y.region), a.compare(x.account, y.account), a.compare(x.iface, y.iface))
 	})
 	b := a.builder(InterfacesSchema, len(keys))
@@ -282,4 +274,14 @@ func (a *Aggregator) interfaces(ws, we int64, st *state) arrow.RecordBatch {
 		}
 	}
 	return b.NewRecordBatch()
+}
+
+// sortedKeys returns the keys of m in the order of compare.
+func sortedKeys[K comparable, V any](m map[K]V, compare func(x, y K) int) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compare)
+	return keys
 }
