@@ -94,32 +94,59 @@ func (c *column) pendingBytes() int64 {
 	return int64(len(c.plain) + 4*len(c.idx) + len(c.dictPlain))
 }
 
+// A page keeps its definition levels only once it mixes values and NULLs:
+// until then it is all values (pageNulls 0) or all NULLs (pageNulls ==
+// pageRows), and one RLE run describes it. Columns absent from an input's
+// format, NULL in every row, thus cost a counter.
+
+// materializeLevels starts keeping levels for the uniform page so far.
+func (c *column) materializeLevels() {
+	fill := byte(1)
+	if c.pageNulls > 0 {
+		fill = 0
+	}
+	c.levels = c.levels[:0]
+	for i := 0; i < c.pageRows; i++ {
+		c.levels = append(c.levels, fill)
+	}
+	c.levelsOn = true
+}
+
 // validRow counts a row with a value.
 func (c *column) validRow() {
+	if !c.levelsOn && c.pageNulls > 0 {
+		c.materializeLevels()
+	}
 	if c.levelsOn {
 		c.levels = append(c.levels, 1)
 	}
 	c.pageRows++
 }
 
-// nullRow counts a NULL row, starting to keep levels at the page's first.
+// nullRow counts a NULL row.
 func (c *column) nullRow() {
-	if !c.levelsOn {
-		c.levels = c.levels[:0]
-		for i := 0; i < c.pageRows; i++ {
-			c.levels = append(c.levels, 1)
-		}
-		c.levelsOn = true
+	if !c.levelsOn && c.pageNulls < c.pageRows {
+		c.materializeLevels()
 	}
-	c.levels = append(c.levels, 0)
+	if c.levelsOn {
+		c.levels = append(c.levels, 0)
+	}
 	c.pageNulls++
 	c.pageRows++
 }
 
-// appendNulls appends n NULLs.
+// appendNulls appends n NULLs; to an all-NULL page, by counting.
 func (c *column) appendNulls(n int) {
-	for i := 0; i < n; i++ {
-		c.nullRow()
+	for n > 0 {
+		if !c.levelsOn && c.pageNulls == c.pageRows {
+			k := min(n, maxPageRows-c.pageRows)
+			c.pageRows += k
+			c.pageNulls += k
+			n -= k
+		} else {
+			c.nullRow()
+			n--
+		}
 		if c.pageRows >= maxPageRows {
 			c.cutPage()
 		}
@@ -476,12 +503,18 @@ func (c *column) cutPageRows(rows int) {
 				nulls++
 			}
 		}
+	} else if c.pageNulls > 0 {
+		nulls = rows // an all-NULL page
 	}
 	// Definition levels: RLE with a 4-byte length prefix (data page v1).
 	s.levels.Reset()
-	if nulls == 0 {
+	if nulls == 0 || nulls == rows { // one run
 		s.levels.Write(uvarint(uint64(rows) << 1))
-		s.levels.WriteByte(1)
+		if nulls == 0 {
+			s.levels.WriteByte(1)
+		} else {
+			s.levels.WriteByte(0)
+		}
 	} else {
 		enc := rle.Encoding{BitWidth: 1}
 		var err error
@@ -526,7 +559,9 @@ func (c *column) cutPageRows(rows int) {
 	c.chunkRows += rows
 	c.chunkNulls += int64(nulls)
 	rest := c.pageRows - rows
-	if c.levelsOn && rest > 0 {
+	if !c.levelsOn {
+		c.pageNulls = min(c.pageNulls, rest) // still uniform: all values or all NULLs
+	} else if rest > 0 {
 		kept := c.levels[rows:]
 		c.pageNulls = 0
 		for _, l := range kept {
