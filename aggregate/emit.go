@@ -269,7 +269,7 @@ func (a *Aggregator) interfaces(ws, we int64, st *state) arrow.RecordBatch {
 		b.str(2, a.str(k.region), k.region != 0)
 		b.str(3, a.str(k.account), k.account != 0)
 		b.str(4, a.str(k.iface), true)
-		for j, x := range []int64{v.bytesIn, v.bytesOut, v.bytesOther, v.records, v.accepted, v.rejected, v.noAction, v.ok, v.nodata, v.skip} {
+		for j, x := range v { // the counters are in column order
 			b.i64(5+j, x)
 		}
 	}

@@ -193,10 +193,23 @@ type portVal struct {
 
 type ifaceKey struct{ region, account, iface uint32 }
 
-type ifaceVal struct {
-	bytesIn, bytesOut, bytesOther                           int64
-	records, accepted, rejected, noAction, ok, nodata, skip int64
-}
+// ifaceVal holds the counters of an interface, in the order of the
+// interfaces table's columns, so that merging is a loop.
+type ifaceVal [numIfaceCounters]int64
+
+const (
+	ifBytesIn = iota
+	ifBytesOut
+	ifBytesOther
+	ifRecords
+	ifAccepted
+	ifRejected
+	ifNoAction
+	ifOK
+	ifNoData
+	ifSkipData
+	numIfaceCounters
+)
 
 // state is the partial or merged aggregate of one window. Conversations,
 // the largest table, keep their rows in slices indexed by the map, so that
@@ -227,30 +240,30 @@ func (s *state) add(r *rec, exact int, tables which) {
 			v = &ifaceVal{}
 			s.ifaces[k] = v
 		}
-		v.records++
+		v[ifRecords]++
 		switch {
 		case r.ingress:
-			v.bytesIn += r.bytes
+			v[ifBytesIn] += r.bytes
 		case r.egress:
-			v.bytesOut += r.bytes
+			v[ifBytesOut] += r.bytes
 		default:
-			v.bytesOther += r.bytes
+			v[ifBytesOther] += r.bytes
 		}
 		switch {
 		case r.accepted:
-			v.accepted++
+			v[ifAccepted]++
 		case r.rejected:
-			v.rejected++
+			v[ifRejected]++
 		case r.action == 0:
-			v.noAction++
+			v[ifNoAction]++
 		}
 		switch {
 		case r.ok:
-			v.ok++
+			v[ifOK]++
 		case r.nodata:
-			v.nodata++
+			v[ifNoData]++
 		case r.skipd:
-			v.skip++
+			v[ifSkipData]++
 		}
 	}
 	if !r.hasSrc || !r.hasDst {
@@ -383,16 +396,9 @@ func (s *state) merge(o *state, exact int) {
 	}
 	for k, v := range o.ifaces {
 		if g := s.ifaces[k]; g != nil {
-			g.bytesIn += v.bytesIn
-			g.bytesOut += v.bytesOut
-			g.bytesOther += v.bytesOther
-			g.records += v.records
-			g.accepted += v.accepted
-			g.rejected += v.rejected
-			g.noAction += v.noAction
-			g.ok += v.ok
-			g.nodata += v.nodata
-			g.skip += v.skip
+			for i := range g {
+				g[i] += v[i]
+			}
 		} else {
 			s.ifaces[k] = v
 		}
