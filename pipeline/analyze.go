@@ -78,21 +78,29 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 			agg = aggregate.New(*cfg.Aggregate, nil, aggregateWriter(aggTables))
 		}
 	}
+	keys := make([]archive.KeyInfo, len(cfg.Inputs))
+	for i, src := range cfg.Inputs {
+		keys[i] = archive.ParseKey(src.Name)
+	}
 	inputs, order := cfg.Inputs, identity(len(cfg.Inputs))
 	var hold *holder
 	if agg != nil {
 		// Aggregation closes windows behind the inputs' time: read them in
 		// the order of their time (from their keys), and hold the windows of
 		// every input not yet finished open.
-		inputs, order = byTime(inputs)
-		hold = newHolder(inputs, cfg.Aggregate.Window, cfg.Aggregate.Lateness)
+		order = byTime(keys)
+		inputs = make([]archive.Source, len(order))
+		for i, o := range order {
+			inputs[i] = cfg.Inputs[o]
+		}
+		hold = newHolder(keys, order, cfg.Aggregate.Window, cfg.Aggregate.Lateness)
 		if err := agg.HoldFrom(hold.from()); err != nil {
 			return nil, err
 		}
 	}
 	sinks := make([]*inputSink, len(inputs))
-	for i, src := range inputs {
-		k := archive.ParseKey(src.Name)
+	for i := range inputs {
+		k := keys[order[i]]
 		s := &inputSink{flows: flows, agg: agg, region: k.Region, part: athena.FlowPartitioner{DefaultRegion: k.Region}}
 		if !k.Time.IsZero() {
 			s.part.DefaultDate = k.Time.UTC().Format("2006-01-02")
@@ -195,21 +203,12 @@ func identity(n int) []int {
 	return out
 }
 
-// byTime returns the sources ordered by the time in their keys (sources
-// without one first), keeping the order of equal times, and for each its
-// index in srcs.
-func byTime(srcs []archive.Source) ([]archive.Source, []int) {
-	order := identity(len(srcs))
-	times := make([]time.Time, len(srcs))
-	for i, s := range srcs {
-		times[i] = archive.ParseKey(s.Name).Time
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return times[a].Compare(times[b]) })
-	out := make([]archive.Source, len(srcs))
-	for i, o := range order {
-		out[i] = srcs[o]
-	}
-	return out, order
+// byTime returns the indexes of the inputs in the order of the times in
+// their keys (inputs without one first), keeping the order of equal times.
+func byTime(keys []archive.KeyInfo) []int {
+	order := identity(len(keys))
+	slices.SortStableFunc(order, func(a, b int) int { return keys[a].Time.Compare(keys[b].Time) })
+	return order
 }
 
 // holder tracks the earliest input (in time order) not yet finished: its
@@ -223,10 +222,11 @@ type holder struct {
 	margin int64
 }
 
-func newHolder(srcs []archive.Source, window, lateness time.Duration) *holder {
-	h := &holder{times: make([]int64, len(srcs)), done: make([]bool, len(srcs))}
-	for i, s := range srcs {
-		if t := archive.ParseKey(s.Name).Time; !t.IsZero() {
+// newHolder tracks the inputs of the given keys read in order.
+func newHolder(keys []archive.KeyInfo, order []int, window, lateness time.Duration) *holder {
+	h := &holder{times: make([]int64, len(order)), done: make([]bool, len(order))}
+	for i, o := range order {
+		if t := keys[o].Time; !t.IsZero() {
 			h.times[i] = t.Unix()
 		}
 	}
