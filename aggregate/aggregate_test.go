@@ -132,6 +132,7 @@ func reference(inputs []input, window int64) map[string][]string {
 	type acc struct {
 		n                     [12]int64
 		first, last           int64
+		flags                 int64 // OR of tcp_flags, -1 when none
 		peers, ports, sources map[string]bool
 	}
 	tables := map[string]map[string]*acc{}
@@ -141,7 +142,7 @@ func reference(inputs []input, window int64) map[string][]string {
 		}
 		a := tables[table][key]
 		if a == nil {
-			a = &acc{first: 1 << 62, last: -1 << 62, peers: map[string]bool{}, ports: map[string]bool{}, sources: map[string]bool{}}
+			a = &acc{first: 1 << 62, last: -1 << 62, flags: -1, peers: map[string]bool{}, ports: map[string]bool{}, sources: map[string]bool{}}
 			tables[table][key] = a
 		}
 		return a
@@ -251,6 +252,9 @@ func reference(inputs []input, window int64) map[string][]string {
 			c.n[1] += packets
 			c.n[2] += bytes
 			c.first, c.last = min(c.first, start), max(c.last, end)
+			if f, ok := num(parser.FieldTCPFlags, i); ok {
+				c.flags = max(c.flags, 0) | f
+			}
 			s, d := get(aggregate.Talkers, win+region+"addr="+src+" "), get(aggregate.Talkers, win+region+"addr="+dst+" ")
 			s.n[0] += bytes
 			s.n[1] += packets
@@ -287,7 +291,11 @@ func reference(inputs []input, window int64) map[string][]string {
 			var v string
 			switch table {
 			case aggregate.Conversations:
-				v = fmt.Sprintf("records=%d packets=%d bytes=%d first_start=%d last_end=%d ", a.n[0], a.n[1], a.n[2], a.first, a.last)
+				flags := "∅"
+				if a.flags >= 0 {
+					flags = fmt.Sprint(a.flags)
+				}
+				v = fmt.Sprintf("records=%d packets=%d bytes=%d first_start=%d last_end=%d tcp_flags=%s ", a.n[0], a.n[1], a.n[2], a.first, a.last, flags)
 			case aggregate.Talkers:
 				v = fmt.Sprintf("bytes_sent=%d packets_sent=%d bytes_received=%d packets_received=%d distinct_peers=%d distinct_dst_ports=%d records=%d records_accepted=%d records_rejected=%d ",
 					a.n[0], a.n[1], a.n[2], a.n[3], len(a.peers), len(a.ports), a.n[6], a.n[7], a.n[8])
@@ -364,7 +372,7 @@ func TestLateRecords(t *testing.T) {
 				case "window_start", "window_end", "region", "account_id", "interface_id", "srcaddr", "dstaddr", "dstport",
 					"protocol", "action", "interface_srcaddr", "interface_dstaddr", "addr":
 					key = append(key, k+"="+v)
-				case "distinct_peers", "distinct_dst_ports", "distinct_sources", "rejected_share", "first_start", "last_end":
+				case "distinct_peers", "distinct_dst_ports", "distinct_sources", "rejected_share", "first_start", "last_end", "tcp_flags":
 				default:
 					vals = append(vals, kv)
 				}

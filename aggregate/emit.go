@@ -46,7 +46,7 @@ var (
 	ConversationsSchema = fields("window_start", i64T, "window_end", i64T, "region", strT, "account_id", strT,
 		"interface_id", strT, "srcaddr", parser.IPType, "dstaddr", parser.IPType, "dstport", i32T, "protocol", i32T,
 		"action", strT, "interface_srcaddr", parser.IPType, "interface_dstaddr", parser.IPType,
-		"records", i64T, "packets", i64T, "bytes", i64T, "first_start", i64T, "last_end", i64T)
+		"records", i64T, "packets", i64T, "bytes", i64T, "first_start", i64T, "last_end", i64T, "tcp_flags", i32T)
 	TalkersSchema = fields("window_start", i64T, "window_end", i64T, "region", strT, "addr", parser.IPType,
 		"bytes_sent", i64T, "packets_sent", i64T, "bytes_received", i64T, "packets_received", i64T,
 		"distinct_peers", i64T, "distinct_dst_ports", i64T, "records", i64T, "records_accepted", i64T, "records_rejected", i64T)
@@ -203,6 +203,11 @@ func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
 		ints[14].UnsafeAppend(v.bytes)
 		ints[15].UnsafeAppend(v.first)
 		ints[16].UnsafeAppend(v.last)
+		flags := int32(-1) // NULL: no record of the conversation had tcp_flags
+		if v.flags&flagsKnown != 0 {
+			flags = v.flags &^ flagsKnown
+		}
+		b.i32(17, flags)
 	}
 	return b.NewRecordBatch()
 }

@@ -26,6 +26,7 @@ type rec struct {
 	src, dst, ifSrc, ifDst             addr
 	hasSrc, hasDst, hasIfSrc, hasIfDst bool
 	dstport, proto                     int32 // -1 for NULL
+	flags                              int32 // tcp_flags, flagsKnown set when not NULL
 	packets, bytes                     int64 // 0 for NULL
 	accepted, rejected                 bool
 	ingress, egress, ok, nodata, skipd bool
@@ -35,7 +36,7 @@ type rec struct {
 // missing (nil).
 type columns struct {
 	start, end, packets, bytes                    *array.Int64
-	dstport, proto                                *array.Int32
+	dstport, proto, flags                         *array.Int32
 	region, account, iface, action, status, direc *array.String
 	src, dst, pktSrc, pktDst                      *array.FixedSizeBinary
 }
@@ -54,6 +55,7 @@ func bindColumns(r arrow.RecordBatch) *columns {
 	c.bytes, _ = get("bytes").(*array.Int64)
 	c.dstport, _ = get("dstport").(*array.Int32)
 	c.proto, _ = get("protocol").(*array.Int32)
+	c.flags, _ = get("tcp_flags").(*array.Int32)
 	c.region, _ = get("region").(*array.String)
 	c.account, _ = get("account_id").(*array.String)
 	c.iface, _ = get("interface_id").(*array.String)
@@ -107,6 +109,9 @@ func (c *columns) row(i int, w *Worker, defRegion uint32) (rec, bool) {
 	r.packets, _ = i64(c.packets, i)
 	r.bytes, _ = i64(c.bytes, i)
 	r.dstport, r.proto = i32(c.dstport, i), i32(c.proto, i)
+	if f := i32(c.flags, i); f >= 0 {
+		r.flags = f | flagsKnown
+	}
 	r.region = defRegion
 	if id := w.str(c.region, i, slotRegion); id != 0 {
 		r.region = id
@@ -169,7 +174,15 @@ type convKey struct {
 	ifMask                         uint8 // which interface addresses are present
 }
 
-type convVal struct{ records, packets, bytes, first, last int64 }
+// convVal are a conversation's counters; flags is the OR of its records'
+// tcp_flags, with flagsKnown set when any record had them.
+type convVal struct {
+	records, packets, bytes, first, last int64
+	flags                                int32
+}
+
+// flagsKnown marks a flags value as present: tcp_flags use 8 bits.
+const flagsKnown = 1 << 30
 
 type talkerVal struct {
 	bytesOut, packetsOut, bytesIn, packetsIn, accepted, rejected, records int64
@@ -278,7 +291,7 @@ func (s *state) add(r *rec, exact int, tables which) {
 		ck.ifDst, ck.ifMask = r.ifDst, ck.ifMask|2
 	}
 	if tables.conv {
-		s.addConv(&ck, convVal{records: 1, packets: r.packets, bytes: r.bytes, first: r.start, last: r.end})
+		s.addConv(&ck, convVal{records: 1, packets: r.packets, bytes: r.bytes, first: r.start, last: r.end, flags: r.flags})
 	}
 	if tables.talkers {
 		s.addTalkers(r, exact)
@@ -344,6 +357,7 @@ func (s *state) addConv(k *convKey, v convVal) {
 	g.bytes += v.bytes
 	g.first = min(g.first, v.first)
 	g.last = max(g.last, v.last)
+	g.flags |= v.flags
 }
 
 // talker returns the index of the talker row of a, made when new.
