@@ -9,6 +9,7 @@ type Manifest struct {
 	Started  string                 `json:"started"`
 	Finished string                 `json:"finished"`
 	Tables   []TableManifest        `json:"tables"`
+	Files    []FileManifest         `json:"files,omitempty"` // files beside the tables (findings.jsonl)
 	Inputs   []InputManifest        `json:"inputs"`
 	Totals   ManifestTotals         `json:"totals"`
 	Extra    map[string]any         `json:"extra,omitempty"`

@@ -7,7 +7,9 @@
 package athena
 
 import (
+	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -79,6 +81,20 @@ func OpenOutput(dir, runID string) (*Output, error) {
 	return o, nil
 }
 
+// WriteFile stages a file beside the tables (rel is relative to Dir, with
+// '/'); Commit moves it into place when the manifest lists it in Files.
+func (o *Output) WriteFile(rel string, data []byte) (FileManifest, error) {
+	path := o.path(rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return FileManifest{}, err
+	}
+	if err := writeAtomic(path, data); err != nil {
+		return FileManifest{}, err
+	}
+	sum := sha256.Sum256(data)
+	return FileManifest{Path: rel, Rows: int64(bytes.Count(data, []byte{'\n'})), Bytes: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
 // path returns where the output file rel (relative to Dir) is staged.
 func (o *Output) path(rel string) string { return filepath.Join(o.staging, filepath.FromSlash(rel)) }
 
@@ -99,13 +115,17 @@ func (o *Output) Commit(m *Manifest, ddl string) (err error) {
 		return fmt.Errorf("cannot read the previous manifest: %w", perr)
 	}
 	dirs := map[string]bool{}
-	if prev != nil {
-		for _, t := range prev.Tables {
+	// Table directories and single files are swapped alike.
+	for _, mf := range []*Manifest{prev, m} {
+		if mf == nil {
+			continue
+		}
+		for _, t := range mf.Tables {
 			dirs[t.Dir] = true
 		}
-	}
-	for _, t := range m.Tables {
-		dirs[t.Dir] = true
+		for _, f := range mf.Files {
+			dirs[f.Path] = true
+		}
 	}
 	sorted := make([]string, 0, len(dirs))
 	for d := range dirs {
@@ -184,12 +204,19 @@ func recoverCommit(dir, old string) error {
 	}
 	prev, err := ReadManifest(old)
 	if err == nil {
+		var paths []string
 		for _, t := range prev.Tables {
-			saved := filepath.Join(old, filepath.FromSlash(t.Dir))
+			paths = append(paths, t.Dir)
+		}
+		for _, f := range prev.Files {
+			paths = append(paths, f.Path)
+		}
+		for _, p := range paths {
+			saved := filepath.Join(old, filepath.FromSlash(p))
 			if _, err := os.Stat(saved); err != nil {
 				continue
 			}
-			final := filepath.Join(dir, filepath.FromSlash(t.Dir))
+			final := filepath.Join(dir, filepath.FromSlash(p))
 			if err := os.RemoveAll(final); err != nil {
 				return err
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/flowlens/flowlens/aggregate"
 	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
+	"github.com/flowlens/flowlens/detect"
 	"github.com/flowlens/flowlens/parser"
 )
 
@@ -34,6 +35,12 @@ type Config struct {
 	// Aggregate, if set, computes the traffic tables (aggregate package)
 	// and writes them under OutDir/aggregates/<table>/.
 	Aggregate *aggregate.Config
+	// Detect, if set, runs the detectors (detect package) over the
+	// conversations and writes the findings to OutDir/findings.jsonl and
+	// OutDir/findings/.
+	Detect *detect.Config
+	// SkipFlows leaves the flows table out of the output.
+	SkipFlows bool
 }
 
 // Result is what a run did.
@@ -43,6 +50,8 @@ type Result struct {
 	// LateRecords counts records that reached the aggregates after their
 	// window had closed (emitted as extra rows).
 	LateRecords int64
+	Findings    []detect.Finding // highest severity first
+	DetectStats detect.Stats
 	Totals      archive.Totals
 	Manifest    *athena.Manifest // nil without OutDir
 	Elapsed     time.Duration
@@ -60,8 +69,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	var out *athena.Output
 	var flows *athena.Table
-	var aggTables map[string]*athena.Table
-	var agg *aggregate.Aggregator
+	aggTables := map[string]*athena.Table{}
 	if cfg.OutDir != "" {
 		var err error
 		if out, err = athena.OpenOutput(cfg.OutDir, res.RunID); err != nil {
@@ -69,14 +77,38 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		opts := cfg.Table
 		opts.CreatedBy = cfg.Tool
-		flows = athena.NewFlowsTable(out, opts)
-		if cfg.Aggregate != nil {
-			aggTables = map[string]*athena.Table{}
-			for _, name := range aggregate.Tables {
-				aggTables[name] = athena.NewAggregateTable(out, name, opts)
-			}
-			agg = aggregate.New(*cfg.Aggregate, nil, aggregateWriter(aggTables))
+		if !cfg.SkipFlows {
+			flows = athena.NewFlowsTable(out, opts)
 		}
+		if cfg.Aggregate != nil {
+			for _, name := range aggregate.Tables {
+				if slices.Contains(cfg.Aggregate.Tables, name) || len(cfg.Aggregate.Tables) == 0 {
+					aggTables[name] = athena.NewAggregateTable(out, name, opts)
+				}
+			}
+		}
+	}
+	var det *detect.Detector
+	if cfg.Detect != nil {
+		var err error
+		if det, err = detect.New(*cfg.Detect); err != nil {
+			return nil, err
+		}
+	}
+	var agg *aggregate.Aggregator
+	var aggCfg aggregate.Config
+	if cfg.Aggregate != nil || det != nil {
+		// Detection reads the conversations: computed even when not written.
+		if cfg.Aggregate != nil {
+			aggCfg = *cfg.Aggregate
+		}
+		if det != nil && len(aggCfg.Tables) > 0 && !slices.Contains(aggCfg.Tables, aggregate.Conversations) {
+			aggCfg.Tables = append(slices.Clone(aggCfg.Tables), aggregate.Conversations)
+		}
+		if cfg.Aggregate == nil {
+			aggCfg.Tables = []string{aggregate.Conversations}
+		}
+		agg = aggregate.New(aggCfg, nil, aggregateWriter(aggTables, det))
 	}
 	keys := make([]archive.KeyInfo, len(cfg.Inputs))
 	for i, src := range cfg.Inputs {
@@ -93,7 +125,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		for i, o := range order {
 			inputs[i] = cfg.Inputs[o]
 		}
-		hold = newHolder(keys, order, cfg.Aggregate.Window, cfg.Aggregate.Lateness)
+		hold = newHolder(keys, order, aggCfg.Window, aggCfg.Lateness)
 		if err := agg.HoldFrom(hold.from()); err != nil {
 			return nil, err
 		}
@@ -142,19 +174,31 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	if err == nil {
 		err = ctx.Err()
 	}
-	if out == nil {
-		res.Elapsed = time.Since(began)
-		return res, err
-	}
 	if agg != nil && err == nil {
 		err = agg.Close()
 		res.LateRecords = agg.LateRecords()
 	}
-	tables := []*athena.Table{flows}
+	if det != nil && err == nil {
+		res.Findings, res.DetectStats = det.Findings(), det.Stats()
+	}
+	if out == nil {
+		res.Elapsed = time.Since(began)
+		return res, err
+	}
+	var tables []*athena.Table
+	if flows != nil {
+		tables = append(tables, flows)
+	}
 	for _, name := range aggregate.Tables {
 		if t := aggTables[name]; t != nil {
 			tables = append(tables, t)
 		}
+	}
+	var files []athena.FileManifest
+	if det != nil && err == nil {
+		var t *athena.Table
+		t, files, err = writeFindings(out, cfg, res.Findings)
+		tables = append(tables, t)
 	}
 	var manifests []athena.TableManifest
 	for _, t := range tables {
@@ -171,6 +215,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		return res, err
 	}
 	res.Manifest = manifest(cfg, res, began, manifests)
+	res.Manifest.Files = files
 	res.Manifest.Columns = map[string][]athena.DDLColumn{}
 	location := cfg.Location
 	if location == "" {
@@ -179,7 +224,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	var ddls []athena.TableDDL
 	for i, t := range tables {
 		var cols []athena.DDLColumn
-		if i == 0 {
+		if t == flows {
 			cols = athena.FlowsDDLColumns(t.Columns())
 		} else {
 			cols = athena.DDLColumns(t.Columns(), "region")
@@ -257,18 +302,57 @@ func (h *holder) finish(i int) int64 {
 }
 
 // aggregateWriter writes the aggregator's output to the tables, each row in
-// the partition of its region and the date of its window.
-func aggregateWriter(tables map[string]*athena.Table) aggregate.Emit {
+// the partition of its region and the date of its window, and hands the
+// conversations to the detector.
+func aggregateWriter(tables map[string]*athena.Table, det *detect.Detector) aggregate.Emit {
 	part := &athena.FlowPartitioner{TimeColumns: []string{"window_start"}}
 	return func(table string, rec arrow.RecordBatch) error {
 		defer rec.Release()
+		if det != nil && table == aggregate.Conversations {
+			if err := det.Add(rec); err != nil {
+				return err
+			}
+		}
+		t := tables[table]
+		if t == nil {
+			return nil
+		}
 		for _, g := range part.Split(rec) {
-			if err := tables[table].Write(g.Values, rec, g.Rows); err != nil {
+			if err := t.Write(g.Values, rec, g.Rows); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+}
+
+// FindingsTable and FindingsFile are where findings are written.
+const (
+	FindingsTable = "findings"
+	FindingsFile  = "findings.jsonl"
+)
+
+// writeFindings writes the findings table (partitioned by region and the
+// date first seen) and findings.jsonl.
+func writeFindings(out *athena.Output, cfg Config, fs []detect.Finding) (*athena.Table, []athena.FileManifest, error) {
+	opts := cfg.Table
+	opts.CreatedBy = cfg.Tool
+	opts.Name, opts.Dir = FindingsTable, FindingsTable
+	opts.PartitionKeys = []string{"region", "date"}
+	t := athena.NewTable(out, opts)
+	rec := detect.Record(fs, nil)
+	defer rec.Release()
+	part := &athena.FlowPartitioner{TimeColumns: []string{"first_seen"}}
+	for _, g := range part.Split(rec) {
+		if err := t.Write(g.Values, rec, g.Rows); err != nil {
+			return t, nil, err
+		}
+	}
+	f, err := out.WriteFile(FindingsFile, detect.JSONLines(fs))
+	if err != nil {
+		return t, nil, err
+	}
+	return t, []athena.FileManifest{f}, nil
 }
 
 // inputSink turns one input's batches into Arrow record batches and writes
@@ -284,7 +368,7 @@ type inputSink struct {
 }
 
 func (s *inputSink) write(b *parser.Batch) error {
-	if s.flows == nil || b.Len() == 0 {
+	if s.flows == nil && s.agg == nil || b.Len() == 0 {
 		b.Release()
 		return nil
 	}
@@ -293,9 +377,11 @@ func (s *inputSink) write(b *parser.Batch) error {
 	}
 	rec := b.NewRecordBatch(s.schema)
 	defer rec.Release()
-	for _, g := range s.part.Split(rec) {
-		if err := s.flows.Write(g.Values, rec, g.Rows); err != nil {
-			return err
+	if s.flows != nil {
+		for _, g := range s.part.Split(rec) {
+			if err := s.flows.Write(g.Values, rec, g.Rows); err != nil {
+				return err
+			}
 		}
 	}
 	if s.agg != nil {

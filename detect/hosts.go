@@ -1,0 +1,312 @@
+package detect
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+)
+
+// volumeKey is external traffic between an internal and an external
+// address, on one port.
+type volumeKey struct {
+	src, dst     addr
+	dport, proto int32
+}
+
+// volume is that traffic as one interface logged it: the same packets are
+// logged by every interface they cross (an instance's and a NAT gateway's),
+// so the interface that saw most stands for them all.
+type volume struct {
+	iface, region string
+	counts
+}
+
+// addVolume reads accepted external traffic.
+func (w *window) addVolume(r *row) {
+	k := volumeKey{r.src, r.dst, r.dport, r.proto}
+	vs := w.volumes[k]
+	for i := range vs {
+		if vs[i].iface == r.iface {
+			vs[i].add(r)
+			return
+		}
+	}
+	v := volume{iface: r.iface, region: r.region}
+	v.add(r)
+	w.volumes[k] = append(vs, v)
+}
+
+// flushVolumes feeds the window's external traffic to the internal hosts'
+// states.
+func (w *window) flushVolumes(d *Detector) {
+	sent := map[*hostState]int64{}
+	for k, vs := range w.volumes {
+		v := slices.MaxFunc(vs, func(a, b volume) int {
+			if c := cmp.Compare(a.bytes, b.bytes); c != 0 {
+				return c
+			}
+			return strings.Compare(b.iface, a.iface) // ties: the first interface by name
+		})
+		if d.internal(k.src) {
+			h := d.host(k.src, v.region)
+			h.sent += v.bytes
+			sent[h] += v.bytes
+			h.addTop(k.dst, k.dport, &v.counts)
+			if k.proto >= 0 && !d.beaconIgnore.has(k.dport) {
+				h.addBeacon(d, beaconKey{k.dst, k.dport, k.proto}, w.ws, &v.counts)
+			}
+		} else {
+			d.host(k.dst, v.region).recv += v.bytes
+		}
+	}
+	for h, b := range sent {
+		h.window.add(float64(b))
+		if float64(b) > h.peak {
+			h.peak = float64(b)
+		}
+	}
+}
+
+// hostState is an internal host's external traffic over the run.
+type hostState struct {
+	addr       addr
+	region     string
+	sent, recv int64
+	window     welford // outbound external bytes per window with any
+	peak       float64
+	top        []topDest // the heaviest destinations (space-saving)
+	beacons    map[beaconKey]*beacon
+}
+
+func (d *Detector) host(a addr, region string) *hostState {
+	h := d.hosts[a]
+	if h == nil {
+		h = &hostState{addr: a, region: region, beacons: map[beaconKey]*beacon{}}
+		d.hosts[a] = h
+	}
+	return h
+}
+
+func sortedHosts(m map[addr]*hostState) []*hostState {
+	return slices.SortedFunc(maps.Values(m), func(a, b *hostState) int { return bytes.Compare(a.addr[:], b.addr[:]) })
+}
+
+// topK is the number of destinations tracked per host by the space-saving
+// algorithm: any destination taking more than 1/topK of the host's
+// external bytes is among them, its bytes overestimated by at most err.
+const topK = 16
+
+type topDest struct {
+	dst   addr
+	err   int64
+	ports []int32
+	counts
+}
+
+func (h *hostState) addTop(dst addr, port int32, c *counts) {
+	i := slices.IndexFunc(h.top, func(t topDest) bool { return t.dst == dst })
+	if i < 0 {
+		if len(h.top) < topK {
+			h.top = append(h.top, topDest{dst: dst})
+			i = len(h.top) - 1
+		} else {
+			i = 0
+			for j := range h.top {
+				if h.top[j].bytes < h.top[i].bytes {
+					i = j
+				}
+			}
+			floor := h.top[i].bytes
+			h.top[i] = topDest{dst: dst, err: floor, counts: counts{bytes: floor}}
+		}
+	}
+	t := &h.top[i]
+	b := t.bytes
+	t.counts.merge(c)
+	t.bytes = b + c.bytes
+	if port >= 0 {
+		t.ports = appendListed(t.ports, port)
+	}
+}
+
+func (c *counts) merge(o *counts) {
+	if c.records == 0 || o.first < c.first {
+		c.first = o.first
+	}
+	c.last = max(c.last, o.last)
+	c.records += o.records
+	c.packets += o.packets
+	c.bytes += o.bytes
+}
+
+// welford keeps a running mean and variance.
+type welford struct {
+	n        int64
+	mean, m2 float64
+}
+
+func (w *welford) add(x float64) {
+	w.n++
+	d := x - w.mean
+	w.mean += d / float64(w.n)
+	w.m2 += d * (x - w.mean)
+}
+
+// cv is the coefficient of variation (population standard deviation over
+// mean).
+func (w *welford) cv() float64 {
+	if w.n == 0 || w.mean == 0 {
+		return 0
+	}
+	return math.Sqrt(w.m2/float64(w.n)) / math.Abs(w.mean)
+}
+
+// judgeExfiltration reports the host's heavy external destinations when
+// the volume, the host's push ratio and its own baseline all say so, or the
+// volume alone passes the cap.
+func (d *Detector) judgeExfiltration(h *hostState) {
+	cfg := &d.cfg
+	if h.sent == 0 {
+		return
+	}
+	pcr := float64(h.sent-h.recv) / float64(h.sent+h.recv)
+	// The busiest window against the others: leave it out of its baseline.
+	others := h.window.n - 1
+	cold := others < int64(cfg.ExfilBaselineWindows)
+	var z float64
+	if !cold {
+		total := h.window.mean * float64(h.window.n)
+		sumSq := h.window.m2 + total*total/float64(h.window.n)
+		mean := (total - h.peak) / float64(others)
+		variance := max((sumSq-h.peak*h.peak)/float64(others)-mean*mean, 0)
+		sd := max(math.Sqrt(variance), mean/100, 1)
+		z = (h.peak - mean) / sd
+	}
+	for _, t := range h.top {
+		sure := t.bytes - t.err // a lower bound
+		if sure < cfg.ExfilMinBytes {
+			continue
+		}
+		capped := sure >= cfg.ExfilCapBytes
+		anomalous := pcr >= cfg.ExfilPCR && (cold || z >= cfg.ExfilZ)
+		if !capped && !anomalous {
+			continue
+		}
+		sev := Medium
+		if capped || !cold && z >= cfg.ExfilZ+1 {
+			sev = High
+		}
+		ev := []Evidence{{"bytes_to_destination", float64(sure), float64(cfg.ExfilMinBytes)},
+			{"producer_consumer_ratio", pcr, cfg.ExfilPCR}}
+		why := fmt.Sprintf("%s sent %s to external %s; it sent %s and received %s from external addresses (PCR %.2f)",
+			h.addr, sizeOf(sure), t.dst, sizeOf(h.sent), sizeOf(h.recv), pcr)
+		switch {
+		case capped:
+			ev = append(ev, Evidence{"absolute_cap_bytes", float64(sure), float64(cfg.ExfilCapBytes)})
+			why += fmt.Sprintf(", above the absolute cap of %s", sizeOf(cfg.ExfilCapBytes))
+		case cold:
+			ev = append(ev, Evidence{"baseline_windows", float64(others), float64(cfg.ExfilBaselineWindows)})
+			why += ", with no baseline of its own to compare (cold start)"
+		default:
+			ev = append(ev, Evidence{"peak_window_z", z, cfg.ExfilZ})
+			why += fmt.Sprintf("; its busiest window was %.1f standard deviations above its others", z)
+		}
+		d.fire(&Finding{
+			key: KindExfiltration + "|" + h.addr.String() + "|" + t.dst.String(), Kind: KindExfiltration,
+			Severity: sev, Source: h.addr.String(), Region: h.region, Targets: []string{t.dst.String()}, Ports: slices.Clone(t.ports),
+			FirstSeen: unix(t.first), LastSeen: unix(t.last), Records: t.records, Packets: t.packets, Bytes: sure,
+			Score: float64(sure) / float64(cfg.ExfilMinBytes), Explanation: why, Evidence: ev,
+		})
+	}
+}
+
+// sizeOf formats a byte count.
+func sizeOf(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), 0
+	for v >= unit && i < 4 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGT"[i-1])
+}
+
+type beaconKey struct {
+	dst         addr
+	port, proto int32
+}
+
+// beacon is an internal host's contact with one external endpoint across
+// windows: how regular the gaps between windows and the bytes per
+// connection are.
+type beacon struct {
+	windows int64
+	lastWS  int64
+	gaps    welford
+	size    welford // bytes per record in each window
+	counts
+}
+
+func (h *hostState) addBeacon(d *Detector, k beaconKey, ws int64, c *counts) {
+	b := h.beacons[k]
+	if b == nil {
+		if len(h.beacons) >= d.cfg.MaxTargets {
+			d.stats.Untracked++
+			return
+		}
+		b = &beacon{lastWS: math.MinInt64}
+		h.beacons[k] = b
+	}
+	b.counts.merge(c)
+	if ws <= b.lastWS { // late rows of a window already counted
+		return
+	}
+	if b.windows > 0 {
+		b.gaps.add(float64(ws - b.lastWS))
+	}
+	b.windows++
+	b.lastWS = ws
+	if c.records > 0 {
+		b.size.add(float64(c.bytes) / float64(c.records))
+	}
+}
+
+// judgeBeacons reports the host's regular contacts with external
+// endpoints.
+func (d *Detector) judgeBeacons(h *hostState) {
+	cfg := &d.cfg
+	for k, b := range h.beacons {
+		if b.windows < int64(cfg.BeaconMinWindows) {
+			continue
+		}
+		gapCV, sizeCV := b.gaps.cv(), b.size.cv()
+		if gapCV > cfg.BeaconIntervalCV || sizeCV > cfg.BeaconSizeCV {
+			continue
+		}
+		d.fire(&Finding{
+			key:  KindBeaconing + "|" + h.addr.String() + "|" + k.dst.String() + "|" + fmt.Sprintf("%d/%d", k.port, k.proto),
+			Kind: KindBeaconing, Severity: Medium, Source: h.addr.String(), Region: h.region, Targets: []string{k.dst.String()},
+			Ports: []int32{k.port}, FirstSeen: unix(b.first), LastSeen: unix(b.last),
+			Records: b.records, Packets: b.packets, Bytes: b.bytes,
+			Score: float64(b.windows) / float64(cfg.BeaconMinWindows),
+			Explanation: fmt.Sprintf("%s contacted %s port %d in %d windows, every %s on average (variation %.2f), %.0f bytes per connection (variation %.2f)",
+				h.addr, k.dst, k.port, b.windows, seconds(b.gaps.mean), gapCV, b.size.mean, sizeCV),
+			Evidence: []Evidence{{"windows", float64(b.windows), float64(cfg.BeaconMinWindows)},
+				{"interval_cv", gapCV, cfg.BeaconIntervalCV}, {"size_cv", sizeCV, cfg.BeaconSizeCV}},
+		})
+	}
+}
+
+func seconds(s float64) string {
+	if s >= 3600 {
+		return fmt.Sprintf("%.1f h", s/3600)
+	}
+	return fmt.Sprintf("%.0f min", s/60)
+}

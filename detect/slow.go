@@ -1,0 +1,129 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+)
+
+// slowEpoch is the slow-scan state of one horizon (Config.SlowWindow):
+// every source's failed contacts, and which sources a short window already
+// reported.
+type slowEpoch struct {
+	start, end int64
+	scanned    map[addr]bool
+	sources    map[addr]*slowSource
+}
+
+// slowSource is one source's failed contacts over a horizon.
+type slowSource struct {
+	region string
+	hosts  map[addr]*hostWin
+	ports  map[portProto]*portWin
+	ifaces []string
+}
+
+// slowEpoch returns the horizon that holds window ws, made when new.
+func (d *Detector) slowEpoch(ws int64) *slowEpoch {
+	n := int64(d.cfg.SlowWindow.Seconds())
+	start := ws - ((ws%n)+n)%n
+	e := d.slow[start]
+	if e == nil {
+		e = &slowEpoch{start: start, end: start + n, scanned: map[addr]bool{}, sources: map[addr]*slowSource{}}
+		d.slow[start] = e
+	}
+	return e
+}
+
+// add reads a failed contact.
+func (e *slowEpoch) add(d *Detector, r *row) {
+	s := e.sources[r.src]
+	if s == nil {
+		s = &slowSource{hosts: map[addr]*hostWin{}, ports: map[portProto]*portWin{}}
+		e.sources[r.src] = s
+	}
+	if s.region == "" {
+		s.region = r.region
+	}
+	if r.iface != "" {
+		s.ifaces = appendListed(s.ifaces, r.iface)
+	}
+	h := s.hosts[r.dst]
+	if h == nil && len(s.hosts) < d.cfg.MaxTargets {
+		h = &hostWin{}
+		s.hosts[r.dst] = h
+	}
+	pk := portProto{r.dport, r.proto}
+	p := s.ports[pk]
+	if p == nil && len(s.ports) < d.cfg.MaxTargets {
+		p = &portWin{}
+		s.ports[pk] = p
+	}
+	if h != nil {
+		h.add(r)
+		h.failed.Add(uint64(uint32(r.dport))<<8|uint64(uint8(r.proto)), exactTargets)
+		h.failedPorts = appendListed(h.failedPorts, r.dport)
+	}
+	if p != nil {
+		p.add(r)
+		p.failed.Add(r.dst.hash(), exactTargets)
+		p.failedHosts = appendListedFunc(p.failedHosts, r.dst, compareAddr)
+	}
+}
+
+// slowGrace is how long after its end a horizon stays open for late rows.
+const slowGrace = 3600
+
+// expireSlow judges and forgets the horizons that ended well before ws.
+func (d *Detector) expireSlow(ws int64) {
+	for start, e := range d.slow {
+		if e.end+slowGrace <= ws {
+			d.judgeSlow(start)
+			delete(d.slow, start)
+		}
+	}
+}
+
+// judgeSlow reports the sources of a horizon that reached a scan threshold
+// over it without any short window doing so.
+func (d *Detector) judgeSlow(start int64) {
+	e := d.slow[start]
+	hours := d.cfg.SlowWindow.Hours()
+	for src, s := range e.sources {
+		if e.scanned[src] {
+			continue
+		}
+		srcIn := d.internal(src)
+		for dst, h := range s.hosts {
+			n := h.failed.Count()
+			if n < int64(d.cfg.SlowScanPorts) {
+				continue
+			}
+			d.fire(&Finding{
+				key: KindSlowScan + "|" + src.String() + "|" + dst.String(), Kind: KindSlowScan,
+				Severity: actorSeverity(srcIn, Medium, Low), Source: src.String(), Region: s.region, Targets: []string{dst.String()},
+				Ports: slices.Clone(h.failedPorts), Interfaces: slices.Clone(s.ifaces),
+				FirstSeen: unix(h.first), LastSeen: unix(h.last), Records: h.records, Packets: h.packets, Bytes: h.bytes,
+				Score: float64(n) / float64(d.cfg.SlowScanPorts),
+				Explanation: fmt.Sprintf("%s failed to reach %d distinct ports of %s over %g hours, never enough in one window to be a fast scan",
+					src, n, dst, hours),
+				Evidence: []Evidence{{"distinct_failed_ports", float64(n), float64(d.cfg.SlowScanPorts)}},
+			})
+		}
+		for pk, p := range s.ports {
+			n := p.failed.Count()
+			if n < int64(d.cfg.SlowSweepHosts) {
+				continue
+			}
+			d.fire(&Finding{
+				key:  KindSlowScan + "|" + src.String() + "|" + fmt.Sprintf("%d/%d", pk.port, pk.proto),
+				Kind: KindSlowScan, Severity: actorSeverity(srcIn, Medium, Low), Source: src.String(), Region: s.region,
+				Targets: addrStrings(p.failedHosts), Ports: []int32{pk.port}, Interfaces: slices.Clone(s.ifaces),
+				FirstSeen: unix(p.first), LastSeen: unix(p.last), Records: p.records, Packets: p.packets, Bytes: p.bytes,
+				Score: float64(n) / float64(d.cfg.SlowSweepHosts),
+				Explanation: fmt.Sprintf("%s failed to reach port %d on %d distinct hosts over %g hours, never enough in one window to be a fast sweep",
+					src, pk.port, n, hours),
+				Evidence: []Evidence{{"distinct_failed_hosts", float64(n), float64(d.cfg.SlowSweepHosts)}},
+			})
+		}
+	}
+}

@@ -1,0 +1,260 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/flowlens/flowlens/aggregate"
+)
+
+// exactTargets is how many distinct ports or hosts a window's sets count
+// exactly before a sketch takes over: well above every threshold.
+const exactTargets = 256
+
+// window is the state of the window being read, reused from window to
+// window.
+type window struct {
+	ws, we  int64
+	rows    int64
+	sources map[addr]*sourceWin
+	volumes map[volumeKey][]volume // external traffic, by interface
+}
+
+func (w *window) reset(ws int64) {
+	w.ws, w.we, w.rows = ws, ws, 0
+	if w.sources == nil {
+		w.sources, w.volumes = map[addr]*sourceWin{}, map[volumeKey][]volume{}
+	}
+	clear(w.sources)
+	clear(w.volumes)
+}
+
+// counts are the record, packet and byte counts of what a finding covers,
+// and its time span.
+type counts struct {
+	records, packets, bytes int64
+	first, last             int64
+}
+
+func (c *counts) add(r *row) {
+	if c.records == 0 || r.first < c.first {
+		c.first = r.first
+	}
+	c.last = max(c.last, r.last)
+	c.records += r.records
+	c.packets += r.packets
+	c.bytes += r.bytes
+}
+
+// sourceWin is what one source did in the window.
+type sourceWin struct {
+	region              string
+	rejected, sensitive counts
+	sensitivePorts      []int32
+	ifaces              []string
+	hosts               map[addr]*hostWin      // by destination
+	ports               map[portProto]*portWin // by destination port
+	logins              map[loginKey]*loginWin // by destination and login port
+}
+
+type portProto struct{ port, proto int32 }
+
+// hostWin is one source's traffic to one destination: the failed ports.
+type hostWin struct {
+	failed      aggregate.Distinct
+	failedPorts []int32
+	counts
+}
+
+// portWin is one source's traffic to one port: the hosts it failed on.
+type portWin struct {
+	failed      aggregate.Distinct
+	failedHosts []addr
+	counts
+}
+
+type loginKey struct {
+	dst  addr
+	port int32
+}
+
+// loginWin is one source's short connections to one login service.
+type loginWin struct {
+	accepted int64
+	counts
+}
+
+func (w *window) source(a addr) *sourceWin {
+	s := w.sources[a]
+	if s == nil {
+		s = &sourceWin{hosts: map[addr]*hostWin{}, ports: map[portProto]*portWin{}, logins: map[loginKey]*loginWin{}}
+		w.sources[a] = s
+	}
+	return s
+}
+
+// add reads one conversation into the window.
+func (w *window) add(d *Detector, r *row) {
+	w.rows++
+	w.we = max(w.we, r.we)
+	s := w.source(r.src)
+	if s.region == "" {
+		s.region = r.region
+	}
+	if r.iface != "" {
+		s.ifaces = appendListed(s.ifaces, r.iface)
+	}
+	if r.rejected {
+		s.rejected.add(r)
+		if d.sensitive.has(r.dport) {
+			s.sensitive.add(r)
+			s.sensitivePorts = appendListed(s.sensitivePorts, r.dport)
+		}
+	}
+	if r.proto == tcp && d.brute.has(r.dport) && r.packets <= int64(d.cfg.BruteForceMaxPackets)*r.records {
+		k := loginKey{r.dst, r.dport}
+		l := s.logins[k]
+		if l == nil && len(s.logins) < d.cfg.MaxTargets {
+			l = &loginWin{}
+			s.logins[k] = l
+		}
+		if l != nil {
+			l.add(r)
+			if r.accepted {
+				l.accepted += r.records
+			}
+		}
+	}
+	if !failed(r) {
+		return
+	}
+	h := s.hosts[r.dst]
+	if h == nil && len(s.hosts) < d.cfg.MaxTargets {
+		h = &hostWin{}
+		s.hosts[r.dst] = h
+	}
+	pk := portProto{r.dport, r.proto}
+	p := s.ports[pk]
+	if p == nil && len(s.ports) < d.cfg.MaxTargets {
+		p = &portWin{}
+		s.ports[pk] = p
+	}
+	if h == nil || p == nil {
+		d.stats.Untracked++
+	}
+	if h != nil {
+		h.add(r)
+		h.failed.Add(uint64(uint32(r.dport))<<8|uint64(uint8(r.proto)), exactTargets)
+		h.failedPorts = appendListed(h.failedPorts, r.dport)
+	}
+	if p != nil {
+		p.add(r)
+		p.failed.Add(r.dst.hash(), exactTargets)
+		p.failedHosts = appendListedFunc(p.failedHosts, r.dst, compareAddr)
+	}
+}
+
+// judge runs the short-window detectors over every source of the window.
+func (w *window) judge(d *Detector) {
+	cfg := &d.cfg
+	for src, s := range w.sources {
+		srcIn := d.internal(src)
+		scanned := false
+		for dst, h := range s.hosts {
+			n := h.failed.Count()
+			if n < int64(cfg.ScanPorts) {
+				continue
+			}
+			scanned = true
+			d.fire(&Finding{
+				key: KindPortScan + "|" + src.String() + "|" + dst.String(), Kind: KindPortScan,
+				Severity: actorSeverity(srcIn, High, Medium), Source: src.String(), Region: s.region, Targets: []string{dst.String()},
+				Ports: slices.Clone(h.failedPorts), Interfaces: slices.Clone(s.ifaces),
+				FirstSeen: unix(h.first), LastSeen: unix(h.last), Records: h.records, Packets: h.packets, Bytes: h.bytes,
+				Score:       float64(n) / float64(cfg.ScanPorts),
+				Explanation: fmt.Sprintf("%s failed to reach %d distinct ports of %s within one window", src, n, dst),
+				Evidence:    []Evidence{{"distinct_failed_ports", float64(n), float64(cfg.ScanPorts)}},
+			})
+		}
+		for pk, p := range s.ports {
+			n := p.failed.Count()
+			if n < int64(cfg.SweepHosts) {
+				continue
+			}
+			scanned = true
+			d.fire(&Finding{
+				key:  KindSweep + "|" + src.String() + "|" + fmt.Sprintf("%d/%d", pk.port, pk.proto),
+				Kind: KindSweep, Severity: actorSeverity(srcIn, High, Medium), Source: src.String(), Region: s.region,
+				Targets: addrStrings(p.failedHosts), Ports: []int32{pk.port}, Interfaces: slices.Clone(s.ifaces),
+				FirstSeen: unix(p.first), LastSeen: unix(p.last), Records: p.records, Packets: p.packets, Bytes: p.bytes,
+				Score:       float64(n) / float64(cfg.SweepHosts),
+				Explanation: fmt.Sprintf("%s failed to reach port %d on %d distinct hosts within one window", src, pk.port, n),
+				Evidence:    []Evidence{{"distinct_failed_hosts", float64(n), float64(cfg.SweepHosts)}},
+			})
+		}
+		if scanned {
+			d.slowEpoch(w.ws).scanned[src] = true
+		}
+		if n := s.rejected.records; n >= int64(cfg.RejectRecords) {
+			d.fire(&Finding{
+				key: KindRejectStorm + "|" + src.String(), Kind: KindRejectStorm,
+				Severity: actorSeverity(srcIn, Medium, Low), Source: src.String(), Region: s.region, Interfaces: slices.Clone(s.ifaces),
+				FirstSeen: unix(s.rejected.first), LastSeen: unix(s.rejected.last),
+				Records: n, Packets: s.rejected.packets, Bytes: s.rejected.bytes,
+				Score:       float64(n) / float64(cfg.RejectRecords),
+				Explanation: fmt.Sprintf("%d rejected records from %s within one window", n, src),
+				Evidence:    []Evidence{{"rejected_records", float64(n), float64(cfg.RejectRecords)}},
+			})
+		}
+		if n := s.sensitive.records; n >= int64(cfg.SensitiveRejects) {
+			d.fire(&Finding{
+				key: KindSensitiveRejects + "|" + src.String(), Kind: KindSensitiveRejects,
+				Severity: Medium, Source: src.String(), Region: s.region, Ports: slices.Clone(s.sensitivePorts), Interfaces: slices.Clone(s.ifaces),
+				FirstSeen: unix(s.sensitive.first), LastSeen: unix(s.sensitive.last),
+				Records: n, Packets: s.sensitive.packets, Bytes: s.sensitive.bytes,
+				Score:       float64(n) / float64(cfg.SensitiveRejects),
+				Explanation: fmt.Sprintf("%d rejected records from %s to administration or database ports within one window", n, src),
+				Evidence:    []Evidence{{"rejected_sensitive_records", float64(n), float64(cfg.SensitiveRejects)}},
+			})
+		}
+		for k, l := range s.logins {
+			if l.records < int64(cfg.BruteForceConnections) {
+				continue
+			}
+			sev := Low // the host is the target; GuardDuty: Low as target, High as actor
+			switch {
+			case srcIn:
+				sev = High
+			case l.accepted > 0:
+				sev = Medium
+			}
+			d.fire(&Finding{
+				key:  KindBruteForce + "|" + src.String() + "|" + k.dst.String() + "|" + fmt.Sprint(k.port),
+				Kind: KindBruteForce, Severity: sev, Source: src.String(), Region: s.region, Targets: []string{k.dst.String()},
+				Ports: []int32{k.port}, Interfaces: slices.Clone(s.ifaces),
+				FirstSeen: unix(l.first), LastSeen: unix(l.last), Records: l.records, Packets: l.packets, Bytes: l.bytes,
+				Score: float64(l.records) / float64(cfg.BruteForceConnections),
+				Explanation: fmt.Sprintf("%d short connections from %s to port %d of %s within one window (%d accepted)",
+					l.records, src, k.port, k.dst, l.accepted),
+				Evidence: []Evidence{{"short_connections", float64(l.records), float64(cfg.BruteForceConnections)}},
+			})
+		}
+	}
+}
+
+// actorSeverity is the severity of a finding whose source is internal (an
+// instance acting: GuardDuty raises those) or external.
+func actorSeverity(internal bool, in, out Severity) Severity {
+	if internal {
+		return in
+	}
+	return out
+}
+
+func addrStrings(as []addr) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.String()
+	}
+	return out
+}
