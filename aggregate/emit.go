@@ -58,6 +58,10 @@ var (
 		"records_nodata", i64T, "records_skipdata", i64T)
 )
 
+// Schemas maps each table to its schema.
+var Schemas = map[string]*arrow.Schema{Conversations: ConversationsSchema, Talkers: TalkersSchema,
+	Ports: PortsSchema, Interfaces: InterfacesSchema}
+
 // emitLocked emits the four tables of window ws (a.mu held).
 func (a *Aggregator) emitLocked(ws int64, st *state) error {
 	if a.err != nil {

@@ -166,17 +166,9 @@ func (t *Table) file(values []string, schema *arrow.Schema) (*tableFile, error) 
 		t.mu.Unlock()
 		return nil, t.err
 	}
-	for _, fld := range schema.Fields() {
-		if _, ok := t.colIdx[fld.Name]; ok {
-			continue
-		}
-		typ, err := ColumnType(fld.Type)
-		if err != nil {
-			t.mu.Unlock()
-			return nil, fmt.Errorf("column %s: %w", fld.Name, err)
-		}
-		t.colIdx[fld.Name] = len(t.columns)
-		t.columns = append(t.columns, pqfile.Column{Name: fld.Name, Type: typ})
+	if err := t.addColumnsLocked(schema); err != nil {
+		t.mu.Unlock()
+		return nil, err
 	}
 	key := strings.Join(values, "\x00")
 	p := t.parts[key]
@@ -215,6 +207,31 @@ func (t *Table) file(values []string, schema *arrow.Schema) (*tableFile, error) 
 		return t.file(values, schema)
 	}
 	return f, nil
+}
+
+// Declare adds the columns of schema to the table, so that its DDL declares
+// them even when no row is written.
+func (t *Table) Declare(schema *arrow.Schema) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.addColumnsLocked(schema)
+}
+
+// addColumnsLocked adds the columns of schema the table does not have yet
+// (t.mu held).
+func (t *Table) addColumnsLocked(schema *arrow.Schema) error {
+	for _, fld := range schema.Fields() {
+		if _, ok := t.colIdx[fld.Name]; ok {
+			continue
+		}
+		typ, err := ColumnType(fld.Type)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", fld.Name, err)
+		}
+		t.colIdx[fld.Name] = len(t.columns)
+		t.columns = append(t.columns, pqfile.Column{Name: fld.Name, Type: typ})
+	}
+	return nil
 }
 
 // newFile creates a file in partition p, finishing the least recently used

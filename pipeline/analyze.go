@@ -39,8 +39,10 @@ type Config struct {
 	// conversations and writes the findings to OutDir/findings.jsonl and
 	// OutDir/findings/.
 	Detect *detect.Config
-	// SkipFlows leaves the flows table out of the output.
-	SkipFlows bool
+	// SkipFlows leaves the flows table out of the output; SkipAggregates
+	// the aggregate tables (Aggregate then only sets how detection's
+	// conversations are computed).
+	SkipFlows, SkipAggregates bool
 }
 
 // Result is what a run did.
@@ -80,10 +82,14 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		if !cfg.SkipFlows {
 			flows = athena.NewFlowsTable(out, opts)
 		}
-		if cfg.Aggregate != nil {
+		if cfg.Aggregate != nil && !cfg.SkipAggregates {
 			for _, name := range aggregate.Tables {
 				if slices.Contains(cfg.Aggregate.Tables, name) || len(cfg.Aggregate.Tables) == 0 {
-					aggTables[name] = athena.NewAggregateTable(out, name, opts)
+					t := athena.NewAggregateTable(out, name, opts)
+					if err := t.Declare(aggregate.Schemas[name]); err != nil {
+						return nil, err
+					}
+					aggTables[name] = t
 				}
 			}
 		}
@@ -97,7 +103,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	var agg *aggregate.Aggregator
 	var aggCfg aggregate.Config
-	if cfg.Aggregate != nil || det != nil {
+	if len(aggTables) > 0 || det != nil {
 		// Detection reads the conversations: computed even when not written.
 		if cfg.Aggregate != nil {
 			aggCfg = *cfg.Aggregate
@@ -105,7 +111,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		if det != nil && len(aggCfg.Tables) > 0 && !slices.Contains(aggCfg.Tables, aggregate.Conversations) {
 			aggCfg.Tables = append(slices.Clone(aggCfg.Tables), aggregate.Conversations)
 		}
-		if cfg.Aggregate == nil {
+		if len(aggTables) == 0 {
 			aggCfg.Tables = []string{aggregate.Conversations}
 		}
 		agg = aggregate.New(aggCfg, nil, aggregateWriter(aggTables, det))
@@ -340,6 +346,9 @@ func writeFindings(out *athena.Output, cfg Config, fs []detect.Finding) (*athena
 	opts.Name, opts.Dir = FindingsTable, FindingsTable
 	opts.PartitionKeys = []string{"region", "date"}
 	t := athena.NewTable(out, opts)
+	if err := t.Declare(detect.FindingsSchema); err != nil {
+		return t, nil, err
+	}
 	rec := detect.Record(fs, nil)
 	defer rec.Release()
 	part := &athena.FlowPartitioner{TimeColumns: []string{"first_seen"}}

@@ -2,8 +2,13 @@ package pipeline_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flowlens/flowlens/bench"
+	"github.com/flowlens/flowlens/detect"
 	"os"
 	"path/filepath"
 	"sort"
@@ -135,7 +140,18 @@ func checkTypes(t *testing.T, name string, pf *file.Reader) {
 	for j := 0; j < schema.NumColumns(); j++ {
 		c := schema.Column(j)
 		want, logical := parquet.Types.ByteArray, "String"
-		if c.Name() == "rejected_share" {
+		if strings.HasPrefix(name, pipeline.FindingsTable+"/") {
+			if idx := detect.FindingsSchema.FieldIndices(c.Name()); len(idx) == 1 {
+				switch detect.FindingsSchema.Field(idx[0]).Type.ID() {
+				case arrow.INT64:
+					want, logical = parquet.Types.Int64, "None"
+				case arrow.FLOAT64:
+					want, logical = parquet.Types.Double, "None"
+				}
+			} else {
+				t.Errorf("%s: unexpected column %s", name, c.Name())
+			}
+		} else if c.Name() == "rejected_share" {
 			want, logical = parquet.Types.Double, "None"
 		} else if aggregateInt(c.Name()) {
 			want, logical = parquet.Types.Int64, "None"
@@ -524,4 +540,73 @@ func aggregateInt(name string) bool {
 		return false
 	}
 	return true
+}
+
+// TestFindingsOutput: a findings-only run over the labelled corpus writes
+// findings.jsonl and a findings table that an independent reader decodes
+// to the same findings, lists both in the manifest, leaves flows out, and
+// a rerun writes the same findings.
+func TestFindingsOutput(t *testing.T) {
+	corpus := t.TempDir()
+	if _, err := bench.GenerateCorpus(bench.CorpusConfig{Dir: corpus, Seed: 3, Hours: 3}); err != nil {
+		t.Fatal(err)
+	}
+	srcs, err := archive.Expand([]string{filepath.Join(corpus, "AWSLogs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	run := func() (*pipeline.Result, []byte) {
+		res, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, OutDir: out,
+			Aggregate: &aggregate.Config{}, SkipAggregates: true, SkipFlows: true, Detect: &detect.Config{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsonl, err := os.ReadFile(filepath.Join(out, pipeline.FindingsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, jsonl
+	}
+	res, jsonl := run()
+	m := res.Manifest
+	if len(m.Tables) != 1 || m.Tables[0].Name != pipeline.FindingsTable || len(m.Files) != 1 {
+		t.Fatalf("manifest tables %+v files %+v", m.Tables, m.Files)
+	}
+	sum := sha256.Sum256(jsonl)
+	if f := m.Files[0]; f.Path != pipeline.FindingsFile || f.SHA256 != hex.EncodeToString(sum[:]) || f.Rows != int64(len(res.Findings)) {
+		t.Fatalf("manifest file %+v, %d findings", f, len(res.Findings))
+	}
+	if len(res.Findings) < 10 {
+		t.Fatalf("only %d findings", len(res.Findings))
+	}
+	rows := readOutput(t, out, m)
+	if len(rows) != len(res.Findings) {
+		t.Fatalf("%d rows in the findings table, %d findings", len(rows), len(res.Findings))
+	}
+	byID := map[string]map[string]string{}
+	for _, r := range rows {
+		byID[r["id"]] = r
+	}
+	orNull := func(s string) string {
+		if s == "" {
+			return null
+		}
+		return s
+	}
+	for line := range strings.Lines(string(jsonl)) {
+		var f detect.Finding
+		if err := json.Unmarshal([]byte(line), &f); err != nil {
+			t.Fatal(err)
+		}
+		r := byID[f.ID]
+		if r == nil || r["kind"] != f.Kind || r["severity"] != f.Severity.String() || r["source"] != f.Source ||
+			r["bytes"] != fmt.Sprint(f.Bytes) || r["first_seen"] != fmt.Sprint(f.FirstSeen.Unix()) ||
+			r["targets"] != orNull(strings.Join(f.Targets, ",")) {
+			t.Fatalf("finding %s: row %v", f.ID, r)
+		}
+	}
+	if _, again := run(); string(again) != string(jsonl) {
+		t.Fatal("a rerun wrote different findings")
+	}
 }

@@ -33,10 +33,18 @@ With --out DIR it also writes the records as Parquet for Athena:
   DIR/flows/region=R/date=YYYY-MM-DD/part-*.parquet   the flow records
   DIR/aggregates/{conversations,talkers,ports,interfaces}/region=R/date=D/
                                                       traffic per --window
+  DIR/findings.jsonl, DIR/findings/region=R/date=D/    what the detectors found
   DIR/athena.sql                                      CREATE TABLE with partition projection
   DIR/_manifest.json                                  every file and input, written last
 The output is committed atomically: a run that fails or is interrupted
 leaves the previous output as it was, and a rerun replaces it.
+
+Detection (on by default, --detect=false skips it) reads the conversations of
+each window and reports reject storms, rejected traffic to sensitive ports,
+vertical, horizontal and slow port scans, brute force, exfiltration volumes
+and beaconing, IPv4 and IPv6 alike; findings are summarised on the terminal
+by severity. Every threshold is a flag below; the defaults follow Zeek,
+Sigma, Panther, Elastic and GuardDuty (see the README).
 
 The format of each input is resolved in this order: its S3 header line; the
 --format flag; the Transit Gateway default when the second token of the first
@@ -99,6 +107,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.aggregate, "aggregate", true, "with --out, also write the traffic tables (conversations, talkers, ports, interfaces) under DIR/aggregates/")
 	fs.DurationVar(&f.window, "window", 5*time.Minute, "aggregation window, aligned to UTC")
 	fs.DurationVar(&f.lateness, "lateness", 15*time.Minute, "how far behind the latest record a record may arrive and still join its window")
+	det := addDetectFlags(fs)
 	inputs, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -131,6 +140,16 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowlens analyze: --window must be a whole number of seconds, --lateness not negative")
 		return exitUsage
 	}
+	if det.enabled {
+		if err := det.cfg.Validate(); err != nil {
+			fmt.Fprintf(stderr, "flowlens analyze: detection: %v\n", err)
+			return exitUsage
+		}
+	}
+	if det.findingsOnly && f.out == "" {
+		fmt.Fprintln(stderr, "flowlens analyze: --findings-only needs --out")
+		return exitUsage
+	}
 	if f.rowGroupRows <= 0 || f.fileMB <= 0 {
 		fmt.Fprintln(stderr, "flowlens analyze: --row-group-rows and --file-size-mb must be positive")
 		return exitUsage
@@ -158,21 +177,22 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	prog := startProgress(stderr, log, len(srcs))
 	opts.OnDone, opts.OnBatch = prog.OnDone, prog.OnBatch
-	var agg *aggregate.Config
-	if f.aggregate {
-		agg = &aggregate.Config{Window: f.window, Lateness: f.lateness}
-		if f.lateness == 0 {
-			agg.Lateness = -1 // none; the package reads 0 as its default
-		}
+	aggCfg := aggregate.Config{Window: f.window, Lateness: f.lateness}
+	if f.lateness == 0 {
+		aggCfg.Lateness = -1 // none; the package reads 0 as its default
 	}
+	agg := &aggCfg
 	res, err := pipeline.Analyze(ctx, pipeline.Config{
-		Aggregate: agg,
-		Inputs:    srcs,
-		Read:      opts,
-		OutDir:    f.out,
-		Location:  f.location,
-		Table:     athena.TableOptions{Codec: codec, RowGroupRows: f.rowGroupRows, TargetFileBytes: int64(f.fileMB) << 20},
-		Tool:      "flowlens " + version,
+		Aggregate:      agg,
+		Detect:         det.config(),
+		SkipFlows:      det.findingsOnly,
+		SkipAggregates: !f.aggregate,
+		Inputs:         srcs,
+		Read:           opts,
+		OutDir:         f.out,
+		Location:       f.location,
+		Table:          athena.TableOptions{Codec: codec, RowGroupRows: f.rowGroupRows, TargetFileBytes: int64(f.fileMB) << 20},
+		Tool:           "flowlens " + version,
 	})
 	prog.Stop()
 	if err != nil {
@@ -192,6 +212,9 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		printResults(stdout, res.Inputs)
 	}
 	printTotals(stdout, res.Totals, res.Elapsed)
+	if det.enabled {
+		printFindings(stdout, res.Findings, 10)
+	}
 	if m := res.Manifest; m != nil {
 		fmt.Fprintf(stdout, "output: %s: %d records; %d tables in %d files, %.1f MB; %s and %s written\n", f.out,
 			m.Totals.Records, len(m.Tables), m.Totals.OutputFiles, float64(m.Totals.OutputBytes)/1e6, athena.DDLName, athena.ManifestName)

@@ -42,8 +42,8 @@ func TestExitCodes(t *testing.T) {
 	f(exitOK, "total: 1 inputs", "", "analyze", good, "--jobs", "1")
 
 	out := filepath.Join(dir, "out")
-	f(exitOK, "output: "+out+": 1 records; 5 tables in 5 files", "", "analyze", good, "--out", out, "--compression", "snappy")
-	f(exitOK, "output: "+out+": 1 records; 1 tables in 1 files", "", "analyze", good, "--out", out, "--aggregate=false")
+	f(exitOK, "output: "+out+": 1 records; 6 tables in 5 files", "", "analyze", good, "--out", out, "--compression", "snappy")
+	f(exitOK, "output: "+out+": 1 records; 2 tables in 1 files", "", "analyze", good, "--out", out, "--aggregate=false")
 	f(exitUsage, "", "--window", "analyze", good, "--out", out, "--window", "1500ms")
 	if _, err := os.Stat(filepath.Join(out, "_manifest.json")); err != nil {
 		t.Fatal(err)
