@@ -499,6 +499,16 @@ func (c *corpus) attacks() {
 	for m := int64(240); m < 260; m++ {
 		c.connection(c.at(m*60), quiet, drop, 443, tcpProto, 200<<20, 1<<20)
 	}
+	drip, dripDrop := c.internal(177, false), external(60013)
+	label("exfiltration", drip, dripDrop, 443, "6 GB in a steady drip over two hours: it must not hide in the baseline it inflates")
+	for m := range minutes {
+		if r.IntN(3) == 0 {
+			c.connection(c.at(m*60), drip, external(500+r.IntN(50)), 443, tcpProto, 500+int64(r.ExpFloat64()*3000), 8000+r.Int64N(20000))
+		}
+	}
+	for m := int64(60); m < 180 && m < minutes; m++ {
+		c.connection(c.at(m*60), drip, dripDrop, 443, tcpProto, 50<<20, 1<<18)
+	}
 	quiet6, drop6 := c.internal(174, true), external6(60010)
 	label("exfiltration", quiet6, drop6, 8443, "1 GB over IPv6 from a host with no history")
 	for m := int64(180); m < 190; m++ {

@@ -17,6 +17,7 @@ import (
 	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
 	"github.com/flowlens/flowlens/athena/pqfile"
+	"github.com/flowlens/flowlens/detect"
 	"github.com/flowlens/flowlens/parser"
 	"github.com/flowlens/flowlens/pipeline"
 )
@@ -304,6 +305,32 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	})); err != nil {
 		return r, err
 	}
+	if err := add(measure("parse+aggregate+detect", func() (int64, int64, int64, error) {
+		det, err := detect.New(detect.Config{})
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		agg := aggregate.New(aggregate.Config{}, nil, func(table string, rec arrow.RecordBatch) error {
+			defer rec.Release()
+			if table == aggregate.Conversations {
+				return det.Add(rec)
+			}
+			return nil
+		})
+		w := agg.NewWorker()
+		n, text, err := s.batches(func(b *parser.Batch) error {
+			rec := s.record(b)
+			defer rec.Release()
+			return w.Add(rec, "")
+		})
+		if err == nil {
+			err = agg.Close()
+		}
+		det.Findings()
+		return n, text, 0, err
+	})); err != nil {
+		return r, err
+	}
 	encode := func(codec pqfile.Codec) func() (int64, int64, int64, error) {
 		return func() (int64, int64, int64, error) {
 			var out countingWriter
@@ -375,11 +402,12 @@ func endToEnd(ctx context.Context, cfg Config, procs, jobs int, aggregated bool)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	name := "end-to-end-zstd"
 	var agg *aggregate.Config
+	var det *detect.Config
 	if aggregated {
-		name, agg = name+"+aggregates", &aggregate.Config{}
+		name, agg, det = name+"+aggregates+detect", &aggregate.Config{}, &detect.Config{}
 	}
 	st, err := measure(name, func() (int64, int64, int64, error) {
-		res, err := pipeline.Analyze(ctx, pipeline.Config{Inputs: cfg.Inputs, Read: archive.Options{Jobs: jobs}, OutDir: dir, Aggregate: agg})
+		res, err := pipeline.Analyze(ctx, pipeline.Config{Inputs: cfg.Inputs, Read: archive.Options{Jobs: jobs}, OutDir: dir, Aggregate: agg, Detect: det})
 		if err != nil {
 			return 0, 0, 0, err
 		}
@@ -423,6 +451,7 @@ func timeShare(stages []Stage) map[string]float64 {
 		"parsing":     perByte["parse"],
 		"arrow":       perByte["parse+arrow"] - perByte["parse"],
 		"aggregation": perByte["parse+aggregate"] - perByte["parse+arrow"],
+		"detection":   perByte["parse+aggregate+detect"] - perByte["parse+aggregate"],
 		"encoding":    perByte["parse+parquet-none"] - perByte["parse+arrow"],
 		"compression": perByte["parse+parquet-zstd"] - perByte["parse+parquet-none"],
 	}

@@ -50,8 +50,8 @@ func TestHarness(t *testing.T) {
 	if doc.Inputs != len(srcs) || doc.Sample <= 0 {
 		t.Errorf("inputs %d sample %d", doc.Inputs, doc.Sample)
 	}
-	want := []string{"gunzip", "parse", "parse+arrow", "parse+aggregate", "parse+parquet-none", "parse+parquet-zstd",
-		"end-to-end-zstd", "end-to-end-zstd+aggregates", "end-to-end-zstd", "end-to-end-zstd+aggregates"}
+	want := []string{"gunzip", "parse", "parse+arrow", "parse+aggregate", "parse+aggregate+detect", "parse+parquet-none", "parse+parquet-zstd",
+		"end-to-end-zstd", "end-to-end-zstd+aggregates+detect", "end-to-end-zstd", "end-to-end-zstd+aggregates+detect"}
 	if len(raw.Stages) != len(want) {
 		t.Fatalf("%d stages, want %d", len(raw.Stages), len(want))
 	}
@@ -73,11 +73,11 @@ func TestHarness(t *testing.T) {
 			}
 		}
 	}
-	if raw.Stages[6]["jobs"] != 1.0 || raw.Stages[8]["jobs"] != 2.0 {
-		t.Errorf("end-to-end sweep jobs %v %v", raw.Stages[6]["jobs"], raw.Stages[8]["jobs"])
+	if raw.Stages[7]["jobs"] != 1.0 || raw.Stages[9]["jobs"] != 2.0 {
+		t.Errorf("end-to-end sweep jobs %v %v", raw.Stages[7]["jobs"], raw.Stages[9]["jobs"])
 	}
 	var sum float64
-	for _, k := range []string{"gunzip", "parsing", "arrow", "aggregation", "encoding", "compression"} {
+	for _, k := range []string{"gunzip", "parsing", "arrow", "aggregation", "detection", "encoding", "compression"} {
 		v, ok := doc.TimeShare[k]
 		if !ok || v < 0 {
 			t.Errorf("time_share.%s = %v", k, v)

@@ -72,8 +72,10 @@ type Config struct {
 	// cold-start CRITICAL volume.
 	ExfilCapBytes int64
 	// ExfilZ is the z-score of the host's busiest window of outbound
-	// external bytes against its other windows. Default 3: Panther's
-	// bytes z-score.
+	// external bytes against its usual window. Default 3: Panther's bytes
+	// z-score; we take it robustly (median and MAD instead of mean and
+	// standard deviation) so that a transfer spread over many windows does
+	// not hide in the baseline it inflates.
 	ExfilZ float64
 	// ExfilPCR is the least producer/consumer ratio (sent−received over
 	// sent+received, toward external addresses) of an exfiltrating host.

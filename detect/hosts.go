@@ -64,10 +64,8 @@ func (w *window) flushVolumes(d *Detector) {
 		}
 	}
 	for h, b := range sent {
-		h.window.add(float64(b))
-		if float64(b) > h.peak {
-			h.peak = float64(b)
-		}
+		h.windows.add(float64(b))
+		h.peak = max(h.peak, float64(b))
 	}
 }
 
@@ -76,7 +74,7 @@ type hostState struct {
 	addr       addr
 	region     string
 	sent, recv int64
-	window     welford // outbound external bytes per window with any
+	windows    *logHistogram // outbound external bytes per window with any
 	peak       float64
 	top        []topDest // the heaviest destinations (space-saving)
 	beacons    map[beaconKey]*beacon
@@ -85,7 +83,7 @@ type hostState struct {
 func (d *Detector) host(a addr, region string) *hostState {
 	h := d.hosts[a]
 	if h == nil {
-		h = &hostState{addr: a, region: region, beacons: map[beaconKey]*beacon{}}
+		h = &hostState{addr: a, region: region, windows: &logHistogram{}, beacons: map[beaconKey]*beacon{}}
 		d.hosts[a] = h
 	}
 	return h
@@ -143,6 +141,69 @@ func (c *counts) merge(o *counts) {
 	c.bytes += o.bytes
 }
 
+// logHistogram counts values in buckets an eighth of a power of two wide
+// (a resolution of 9 %): enough for the median and MAD of a host's window
+// volumes in 2 KiB, whatever the number of windows.
+type logHistogram struct {
+	n       int64
+	buckets [64 * histSub]uint32
+}
+
+const histSub = 8
+
+func histBucket(x float64) int {
+	if x < 1 {
+		return 0
+	}
+	e := math.Floor(math.Log2(x))
+	frac := x/math.Exp2(e) - 1 // in [0, 1)
+	return min(int(e)*histSub+int(frac*histSub), len(logHistogram{}.buckets)-1)
+}
+
+// histValue is the middle of bucket i.
+func histValue(i int) float64 {
+	if i == 0 {
+		return 0
+	}
+	e, sub := i/histSub, i%histSub
+	return math.Exp2(float64(e)) * (1 + (float64(sub)+0.5)/histSub)
+}
+
+func (h *logHistogram) add(x float64) {
+	h.n++
+	h.buckets[histBucket(x)]++
+}
+
+// medianMAD returns the median and the median absolute deviation.
+func (h *logHistogram) medianMAD() (median, mad float64) {
+	half := (h.n + 1) / 2
+	var seen int64
+	for i, c := range h.buckets {
+		if seen += int64(c); seen >= half {
+			median = histValue(i)
+			break
+		}
+	}
+	type dev struct {
+		d float64
+		n uint32
+	}
+	var devs []dev
+	for i, c := range h.buckets {
+		if c > 0 {
+			devs = append(devs, dev{math.Abs(histValue(i) - median), c})
+		}
+	}
+	slices.SortFunc(devs, func(a, b dev) int { return cmp.Compare(a.d, b.d) })
+	seen = 0
+	for _, d := range devs {
+		if seen += int64(d.n); seen >= half {
+			return median, d.d
+		}
+	}
+	return median, 0
+}
+
 // welford keeps a running mean and variance.
 type welford struct {
 	n        int64
@@ -174,17 +235,15 @@ func (d *Detector) judgeExfiltration(h *hostState) {
 		return
 	}
 	pcr := float64(h.sent-h.recv) / float64(h.sent+h.recv)
-	// The busiest window against the others: leave it out of its baseline.
-	others := h.window.n - 1
+	// The busiest window against the host's usual one: a robust z-score
+	// (median and median absolute deviation), so that an exfiltration
+	// lasting many windows does not raise its own baseline.
+	others := h.windows.n - 1
 	cold := others < int64(cfg.ExfilBaselineWindows)
 	var z float64
 	if !cold {
-		total := h.window.mean * float64(h.window.n)
-		sumSq := h.window.m2 + total*total/float64(h.window.n)
-		mean := (total - h.peak) / float64(others)
-		variance := max((sumSq-h.peak*h.peak)/float64(others)-mean*mean, 0)
-		sd := max(math.Sqrt(variance), mean/100, 1)
-		z = (h.peak - mean) / sd
+		median, mad := h.windows.medianMAD()
+		z = (h.peak - median) / max(1.4826*mad, median/100, 1)
 	}
 	for _, t := range h.top {
 		sure := t.bytes - t.err // a lower bound
@@ -213,7 +272,7 @@ func (d *Detector) judgeExfiltration(h *hostState) {
 			why += ", with no baseline of its own to compare (cold start)"
 		default:
 			ev = append(ev, Evidence{"peak_window_z", z, cfg.ExfilZ})
-			why += fmt.Sprintf("; its busiest window was %.1f standard deviations above its others", z)
+			why += fmt.Sprintf("; its busiest window was %.1f robust standard deviations above its usual one", z)
 		}
 		d.fire(&Finding{
 			key: KindExfiltration + "|" + h.addr.String() + "|" + t.dst.String(), Kind: KindExfiltration,

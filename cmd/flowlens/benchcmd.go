@@ -21,12 +21,12 @@ import (
 const benchUsage = `Usage: flowlens bench [--in INPUT... | --records N] [flags]
 
 Measures the pipeline stage by stage on a flow-log archive: bare gunzip (the
-ceiling), parsing, parsing into Arrow batches, aggregation, Parquet encoding
+ceiling), parsing, parsing into Arrow batches, aggregation, detection, Parquet encoding
 per codec, and the whole pass from the stored files (conversion alone, and
 with the aggregate tables) over a sweep of threads and inputs in flight.
 For each: MB/s of decompressed text, records/s, allocations per record, CPU
 seconds per GB, peak RSS; then the share of one core's time that gunzip,
-parsing, Arrow, aggregation, encoding and compression take. Without --in it measures a
+parsing, Arrow, aggregation, detection, encoding and compression take. Without --in it measures a
 generated archive (see flowlens gen). Figures are measured, never estimated.
 
 Example:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,9 +26,18 @@ and 600 s windows, NODATA and SKIPDATA records, and a mix of formats (the
 default, a v5 custom, a v11 custom, Transit Gateway). The same seed gives
 the same files.
 
+With --labelled it writes instead a labelled corpus for scoring detection:
+--hours of traffic of --hosts internal hosts (web servers, databases, API
+clients, internet noise) with injected attacks (port scans, sweeps, slow
+scans, brute force, reject storms, exfiltration, beaconing; IPv4 and IPv6)
+and legitimate look-alikes (a backup moving 30 GB inside the VPC,
+monitoring polling 150 hosts, a NAT gateway, a load balancer, a package
+mirror, an NTP client), listed in DIR/labels.json.
+
 Example:
   flowlens gen --out /tmp/archive --size 1GB
   flowlens analyze /tmp/archive --out /tmp/out
+  flowlens gen --labelled --out /tmp/corpus && flowlens analyze /tmp/corpus/AWSLogs --out /tmp/found
 
 Flags:
 `
@@ -42,8 +52,14 @@ func gen(args []string, stdout, stderr io.Writer) int {
 	fileRecords := fs.Int("file-records", 20000, "records per 5-minute window (over all flow logs, accounts and regions)")
 	level := fs.Int("gzip-level", 6, "gzip level, 1 (fastest) to 9")
 	workers := fs.Int("workers", 0, "files written at once (default: the number of CPUs)")
+	labelled := fs.Bool("labelled", false, "write the labelled detection corpus and DIR/labels.json instead")
+	hours := fs.Int("hours", 6, "with --labelled, hours of traffic")
+	hosts := fs.Int("hosts", 200, "with --labelled, internal hosts (at least 200)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *labelled {
+		return genLabelled(*out, *seed, *start, *hours, *hosts, *records > 0 || *size != "", stdout, stderr)
 	}
 	var err error
 	cfg := bench.ArchiveConfig{Dir: *out, Records: *records, Seed: *seed, FileRecords: *fileRecords, GzipLevel: *level, Workers: *workers}
@@ -81,6 +97,36 @@ func gen(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "generated %d files, %d records, %.1f MB of text, %.1f MB gzip, in %.1fs (%.0f MB/s of text)\n",
 		st.Files, st.Records, float64(st.TextBytes)/1e6, float64(st.GzipBytes)/1e6, st.Elapsed.Seconds(),
 		float64(st.TextBytes)/1e6/st.Elapsed.Seconds())
+	return exitOK
+}
+
+// genLabelled writes the labelled detection corpus.
+func genLabelled(out string, seed uint64, start string, hours, hosts int, sized bool, stdout, stderr io.Writer) int {
+	switch {
+	case out == "":
+		fmt.Fprintln(stderr, "flowlens gen: --out is required")
+		return exitUsage
+	case sized:
+		fmt.Fprintln(stderr, "flowlens gen: --labelled is sized by --hours and --hosts, not --records or --size")
+		return exitUsage
+	case hours < 1 || hosts < 200 || hosts > 60000:
+		fmt.Fprintln(stderr, "flowlens gen: --hours must be at least 1 and --hosts 200 to 60000")
+		return exitUsage
+	}
+	t, err := time.Parse("2006-01-02T15:04Z", start)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowlens gen: --start: want YYYY-MM-DDTHH:MMZ: %v\n", err)
+		return exitUsage
+	}
+	began := time.Now()
+	labels, err := bench.GenerateCorpus(bench.CorpusConfig{Dir: out, Seed: seed, Start: t, Hours: hours, Hosts: hosts})
+	if err != nil {
+		fmt.Fprintf(stderr, "flowlens gen: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "generated a labelled corpus: %d files, %d records, %d attacks, %d look-alikes, in %.1fs; labels in %s\n",
+		labels.Files, labels.Records, len(labels.Attacks), len(labels.LookAlikes), time.Since(began).Seconds(),
+		filepath.Join(out, "labels.json"))
 	return exitOK
 }
 
