@@ -14,13 +14,18 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/flowlens/flowlens/parser"
 )
 
 // Options tune a Run. Zero values take the defaults.
 type Options struct {
-	Jobs            int            // inputs read at once (default GOMAXPROCS)
+	Jobs int // inputs read at once: downloads in flight for S3 (default GOMAXPROCS)
+	// CPU is how many blocks are parsed at once, whatever the number of
+	// inputs open (default GOMAXPROCS): many S3 objects may be downloading
+	// while parsing stays within the cores.
+	CPU             int
 	BlockBytes      int            // size of the blocks text is cut into (default 1 MiB)
 	BatchesPerInput int            // batches an input may have in flight at the sink (default 4)
 	Format          *parser.Format // the explicit format for headerless inputs, or nil
@@ -41,6 +46,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.Jobs <= 0 {
 		o.Jobs = runtime.GOMAXPROCS(0)
+	}
+	if o.CPU <= 0 {
+		o.CPU = runtime.GOMAXPROCS(0)
 	}
 	if o.BlockBytes <= 0 {
 		o.BlockBytes = DefaultBlockBytes
@@ -89,7 +97,8 @@ func Run(ctx context.Context, srcs []Source, opts Options, sink Sink) ([]Result,
 		batches = newBatchPool(opts.Allocator)
 		defer batches.close()
 	}
-	r := &runner{opts: opts, sink: sink, bufs: sharedBufferPool(opts.BlockBytes), batches: batches}
+	r := &runner{opts: opts, sink: sink, bufs: sharedBufferPool(opts.BlockBytes), batches: batches,
+		cpu: semaphore.NewWeighted(int64(opts.CPU))}
 	results := make([]Result, len(srcs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Jobs)
@@ -115,6 +124,7 @@ func Run(ctx context.Context, srcs []Source, opts Options, sink Sink) ([]Result,
 
 type runner struct {
 	opts    Options
+	cpu     *semaphore.Weighted // the CPU limit on parsing
 	sink    Sink
 	bufs    *bufferPool
 	batches *batchPool
@@ -274,6 +284,12 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 			key = res.Format.String()
 			release = r.batches.releaser(key, inFlight)
 		}
+		if err := r.cpu.Acquire(ctx, 1); err != nil {
+			<-inFlight
+			r.bufs.put(blk.buf)
+			sinkErr = err
+			continue
+		}
 		b := r.batches.get(key, res.Format, release)
 		line += p.ParseBlock(b, blk.data, line)
 		r.bufs.put(blk.buf)
@@ -281,7 +297,9 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		if r.opts.OnBatch != nil {
 			r.opts.OnBatch(b.Len())
 		}
-		if err := r.sink(idx, b); err != nil {
+		err := r.sink(idx, b)
+		r.cpu.Release(1)
+		if err != nil {
 			sinkErr = errSink{err}
 			cancel()
 		}
