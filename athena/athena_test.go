@@ -1,6 +1,7 @@
 package athena_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -137,7 +138,7 @@ func TestRowGroups(t *testing.T) {
 		rec.Release()
 	}
 	tm, _ := tbl.Close()
-	if err := out.Commit(&athena.Manifest{Tables: []athena.TableManifest{tm}}, ""); err != nil {
+	if err := out.Commit(context.Background(), &athena.Manifest{Tables: []athena.TableManifest{tm}}, ""); err != nil {
 		t.Fatal(err)
 	}
 	pf, err := file.OpenParquetFile(filepath.Join(dir, tm.Files[0].Path), false)

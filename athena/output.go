@@ -8,6 +8,7 @@ package athena
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,8 +47,10 @@ func NewRunID() string {
 // and Hive), and Commit moves them into place and writes the manifest last,
 // so a crashed or interrupted run leaves nothing that looks complete.
 type Output struct {
-	Dir     string
+	Dir     string // the output directory, or the store's location
 	RunID   string
+	Shard   string // this run's shard of the job (ShardLabel), or ""
+	store   Store  // set when files are committed one by one (S3, shards)
 	staging string
 }
 
@@ -109,7 +112,13 @@ func (o *Output) Abort() error { return os.RemoveAll(o.staging) }
 // deleted. A rerun thus replaces the previous result instead of adding to
 // it. If a step fails, the steps before it are undone and the previous
 // output is as it was.
-func (o *Output) Commit(m *Manifest, ddl string) (err error) {
+//
+// An output opened with OpenStoreOutput is committed file by file instead
+// (see storeCommit); ctx cancels such a commit, which then undoes itself.
+func (o *Output) Commit(ctx context.Context, m *Manifest, ddl string) (err error) {
+	if o.store != nil {
+		return o.storeCommit(ctx, m, ddl)
+	}
 	prev, perr := ReadManifest(o.Dir)
 	if perr != nil && !errors.Is(perr, fs.ErrNotExist) {
 		return fmt.Errorf("cannot read the previous manifest: %w", perr)

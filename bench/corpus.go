@@ -173,6 +173,10 @@ func (c *corpus) ephemeral() int { return 32768 + c.rng.IntN(28232) }
 // the 60-second capture window.
 func (c *corpus) at(sec int64) int64 { return c.start + sec - sec%60 }
 
+// scale places minute m of a six-hour corpus in this one, so that every
+// attack and look-alike happens within the corpus's hours.
+func (c *corpus) scale(m int64) int64 { return m * int64(c.cfg.Hours) / 6 }
+
 // emit logs a flow on every internal interface it crosses, and its reply.
 func (c *corpus) emit(f flow) {
 	fwd := c.record(f.start, f.src, f.dst, f.sport, f.dport, f.proto, f.packets, f.bytes, f.rejected, f.flags, f.pktSrc, f.pktDst)
@@ -333,12 +337,13 @@ func (c *corpus) background() {
 func (c *corpus) lookAlikes() {
 	r := c.rng
 	minutes := int64(c.cfg.Hours) * 60
+	sc := c.scale
 	add := func(name string, a netip.Addr, note string) {
 		c.labels.LookAlikes = append(c.labels.LookAlikes, LookAlike{Name: name, Address: a.String(), Note: note})
 	}
 	backup, store := c.internal(40, false), c.internal(41, false)
 	add("backup", backup, "a nightly backup moving tens of GB inside the VPC")
-	for m := int64(60); m < 120; m++ { // 60 minutes at 500 MB a minute: 30 GB
+	for m := sc(60); m < sc(60)+60; m++ { // 60 minutes at 500 MB a minute: 30 GB
 		c.connection(c.at(m*60), backup, store, 443, tcpProto, 500<<20, 64<<10)
 	}
 	monitor := c.internal(42, false)
@@ -379,7 +384,7 @@ func (c *corpus) lookAlikes() {
 	}
 	mirror := c.internal(43, false)
 	add("package-mirror", mirror, "downloads 8 GB of packages from the internet: a consumer, not a producer")
-	for m := int64(200); m < 216 && m < minutes; m++ {
+	for m := sc(200); m < sc(200)+16; m++ {
 		c.connection(c.at(m*60), mirror, external(9), 443, tcpProto, 2<<20, 500<<20)
 	}
 	ntp := c.internal(44, false)
@@ -394,6 +399,7 @@ func (c *corpus) lookAlikes() {
 func (c *corpus) attacks() {
 	r := c.rng
 	minutes := int64(c.cfg.Hours) * 60
+	sc := c.scale
 	label := func(kind string, src, dst netip.Addr, port int, note string) {
 		t := ""
 		if dst.IsValid() {
@@ -416,29 +422,29 @@ func (c *corpus) attacks() {
 	scanner, web := external(60001), c.internal(3, false)
 	label("port_scan", scanner, web, 0, "1,000 ports of a web server in two minutes, rejected")
 	for p := range 1000 {
-		probe(c.at(30*60+int64(p)/8), scanner, web, 1+p*7, true)
+		probe(c.at(sc(30)*60+int64(p)/8), scanner, web, 1+p*7, true)
 	}
 	inside, db := c.internal(170, false), c.internal(21, false)
 	label("port_scan", inside, db, 0, "a compromised instance probes 300 ports of a database host")
 	for p := range 300 {
-		probe(c.at(90*60+int64(p)/5), inside, db, 1000+p, false)
+		probe(c.at(sc(90)*60+int64(p)/5), inside, db, 1000+p, false)
 	}
 	scanner6, web6 := external6(60002), c.internal(1, true)
 	label("port_scan", scanner6, web6, 0, "an IPv6 vertical scan")
 	for p := range 200 {
-		probe(c.at(150*60+int64(p)/4), scanner6, web6, 1+p*3, true)
+		probe(c.at(sc(150)*60+int64(p)/4), scanner6, web6, 1+p*3, true)
 	}
 
 	// Horizontal scans: SMB across the subnet from inside, SSH over IPv6.
 	sweeper := c.internal(171, false)
 	label("horizontal_scan", sweeper, none, 445, "SMB on 120 hosts in three minutes")
 	for h := range 120 {
-		probe(c.at(200*60+int64(h)*3/2), sweeper, c.internal(50+h, false), 445, h%3 == 0)
+		probe(c.at(sc(200)*60+int64(h)*3/2), sweeper, c.internal(50+h, false), 445, h%3 == 0)
 	}
 	sweeper6 := external6(60003)
 	label("horizontal_scan", sweeper6, none, 22, "SSH over IPv6 on 40 hosts")
 	for h := range 40 {
-		probe(c.at(220*60+int64(h)), sweeper6, c.internal(100+h, true), 22, true)
+		probe(c.at(sc(220)*60+int64(h)), sweeper6, c.internal(100+h, true), 22, true)
 	}
 
 	// Slow scans: one port every 12 minutes, one host every 8 minutes.
@@ -458,7 +464,7 @@ func (c *corpus) attacks() {
 	label("brute_force", brute, target, 22, "90 SSH logins a minute for 15 minutes")
 	for m := int64(0); m < 15; m++ {
 		for range 90 {
-			c.emit(flow{start: c.at(100*60 + m*60), src: brute, dst: target, sport: c.ephemeral(), dport: 22, proto: tcpProto,
+			c.emit(flow{start: c.at(sc(100)*60 + m*60), src: brute, dst: target, sport: c.ephemeral(), dport: 22, proto: tcpProto,
 				packets: 12 + r.Int64N(8), bytes: 2200 + r.Int64N(400), flags: flagsClient, reply: true,
 				replyPackets: 11, replyBytes: 2600, replyFlags: flagsServer})
 		}
@@ -467,7 +473,7 @@ func (c *corpus) attacks() {
 	label("brute_force", bruteIn, rdp, 3389, "RDP password spraying from inside")
 	for m := int64(0); m < 10; m++ {
 		for range 8 {
-			c.emit(flow{start: c.at(250*60 + m*60), src: bruteIn, dst: rdp, sport: c.ephemeral(), dport: 3389, proto: tcpProto,
+			c.emit(flow{start: c.at(sc(250)*60 + m*60), src: bruteIn, dst: rdp, sport: c.ephemeral(), dport: 3389, proto: tcpProto,
 				packets: 20, bytes: 4000, flags: flagsClient, reply: true, replyPackets: 18, replyBytes: 5000, replyFlags: flagsServer})
 		}
 	}
@@ -477,13 +483,13 @@ func (c *corpus) attacks() {
 	noisy := external(60007)
 	label("reject_storm", noisy, none, 0, "1,500 rejected packets at web ports in five minutes")
 	for i := range 1500 {
-		c.emit(flow{start: c.at(300*60 + int64(i)/5), src: noisy, dst: c.internal(i%2, false), sport: c.ephemeral(), dport: 80,
+		c.emit(flow{start: c.at(sc(300)*60 + int64(i)/5), src: noisy, dst: c.internal(i%2, false), sport: c.ephemeral(), dport: 80,
 			proto: tcpProto, packets: 1, bytes: 60, rejected: true, flags: flagsProbe})
 	}
 	dbProber := external(60008)
 	label("sensitive_port_rejects", dbProber, none, 0, "rejected tries at database ports")
 	for i := range 24 {
-		c.emit(flow{start: c.at(170*60 + int64(i)*10), src: dbProber, dst: c.internal(7, false), sport: c.ephemeral(),
+		c.emit(flow{start: c.at(sc(170)*60 + int64(i)*10), src: dbProber, dst: c.internal(7, false), sport: c.ephemeral(),
 			dport: []int{1433, 3306, 5432, 27017}[i%4], proto: tcpProto, packets: 2, bytes: 120, rejected: true, flags: flagsProbe})
 	}
 
@@ -496,7 +502,7 @@ func (c *corpus) attacks() {
 			c.connection(c.at(m*60), quiet, external(400+r.IntN(50)), 443, tcpProto, 500+int64(r.ExpFloat64()*3000), 8000+r.Int64N(20000))
 		}
 	}
-	for m := int64(240); m < 260; m++ {
+	for m := sc(240); m < sc(240)+20; m++ {
 		c.connection(c.at(m*60), quiet, drop, 443, tcpProto, 200<<20, 1<<20)
 	}
 	drip, dripDrop := c.internal(177, false), external(60013)
@@ -506,12 +512,12 @@ func (c *corpus) attacks() {
 			c.connection(c.at(m*60), drip, external(500+r.IntN(50)), 443, tcpProto, 500+int64(r.ExpFloat64()*3000), 8000+r.Int64N(20000))
 		}
 	}
-	for m := int64(60); m < 180 && m < minutes; m++ {
+	for m := sc(60); m < sc(180); m++ {
 		c.connection(c.at(m*60), drip, dripDrop, 443, tcpProto, 50<<20, 1<<18)
 	}
 	quiet6, drop6 := c.internal(174, true), external6(60010)
 	label("exfiltration", quiet6, drop6, 8443, "1 GB over IPv6 from a host with no history")
-	for m := int64(180); m < 190; m++ {
+	for m := sc(180); m < sc(180)+10; m++ {
 		c.connection(c.at(m*60), quiet6, drop6, 8443, tcpProto, 100<<20, 1<<19)
 	}
 

@@ -25,9 +25,16 @@ import (
 
 // Config describes one analysis run.
 type Config struct {
-	Inputs   []archive.Source
-	Read     archive.Options     // how inputs are read
-	OutDir   string              // where tables go; "" only counts
+	Inputs []archive.Source
+	Read   archive.Options // how inputs are read
+	OutDir string          // where tables go; "" only counts
+	// Store, if set, is where tables go instead of OutDir: committed file
+	// by file (S3).
+	Store athena.Store
+	// Shard names this run's share of a sharded job (athena.ShardLabel):
+	// its files join the same tables, its manifest and findings file are
+	// its own, and a rerun replaces only its own files.
+	Shard    string
 	Location string              // the S3 location for the DDL (default a placeholder)
 	Table    athena.TableOptions // codec, row-group and file sizes
 	Tool     string              // "flowlens <version>", recorded in files and manifest
@@ -72,9 +79,18 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	var out *athena.Output
 	var flows *athena.Table
 	aggTables := map[string]*athena.Table{}
-	if cfg.OutDir != "" {
+	store := cfg.Store
+	if store == nil && cfg.OutDir != "" && cfg.Shard != "" {
+		store = athena.LocalStore(cfg.OutDir)
+	}
+	if store != nil || cfg.OutDir != "" {
 		var err error
-		if out, err = athena.OpenOutput(cfg.OutDir, res.RunID); err != nil {
+		if store != nil {
+			out, err = athena.OpenStoreOutput(store, res.RunID, cfg.Shard)
+		} else {
+			out, err = athena.OpenOutput(cfg.OutDir, res.RunID)
+		}
+		if err != nil {
 			return nil, err
 		}
 		opts := cfg.Table
@@ -239,7 +255,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		regions, first := athena.PartitionsOf(manifests[i])
 		ddls = append(ddls, athena.TableDDL{Name: t.Options().Name, Dir: manifests[i].Dir, Columns: cols, Regions: regions, FirstDate: first})
 	}
-	if err := out.Commit(res.Manifest, athena.DDL(location, ddls)); err != nil {
+	if err := out.Commit(ctx, res.Manifest, athena.DDL(location, ddls)); err != nil {
 		return res, errors.Join(fmt.Errorf("cannot commit the output: %w", err), out.Abort())
 	}
 	res.Elapsed = time.Since(began)
@@ -332,7 +348,8 @@ func aggregateWriter(tables map[string]*athena.Table, det *detect.Detector) aggr
 	}
 }
 
-// FindingsTable and FindingsFile are where findings are written.
+// FindingsTable and FindingsFile are where findings are written (a shard
+// of a job writes findings.<shard>.jsonl).
 const (
 	FindingsTable = "findings"
 	FindingsFile  = "findings.jsonl"
@@ -357,7 +374,7 @@ func writeFindings(out *athena.Output, cfg Config, fs []detect.Finding) (*athena
 			return t, nil, err
 		}
 	}
-	f, err := out.WriteFile(FindingsFile, detect.JSONLines(fs))
+	f, err := out.WriteFile(out.ShardName(FindingsFile), detect.JSONLines(fs))
 	if err != nil {
 		return t, nil, err
 	}

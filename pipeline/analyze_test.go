@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/flowlens/flowlens/bench"
-	"github.com/flowlens/flowlens/detect"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,6 +24,8 @@ import (
 	"github.com/flowlens/flowlens/aggregate"
 	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
+	"github.com/flowlens/flowlens/bench"
+	"github.com/flowlens/flowlens/detect"
 	"github.com/flowlens/flowlens/parser"
 	"github.com/flowlens/flowlens/pipeline"
 )

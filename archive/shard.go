@@ -1,0 +1,62 @@
+package archive
+
+import (
+	"fmt"
+	"hash/fnv"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Shard returns the sources of shard i of n: those whose name hashes to i
+// (FNV-1a of the name, an S3 URL or a path, modulo n). Every machine of a
+// job that enumerates the same objects gets the same shares, and each
+// object belongs to exactly one shard.
+func Shard(srcs []Source, i, n int) []Source {
+	var out []Source
+	for _, s := range srcs {
+		h := fnv.New64a()
+		h.Write([]byte(s.Name))
+		if int(h.Sum64()%uint64(n)) == i {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ShardIndexVars are the environment variables that give a job's shard
+// index, in the order they are read: AWS Batch array jobs, Kubernetes
+// indexed Jobs.
+var ShardIndexVars = []string{"AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX"}
+
+// ParseShard reads a --shard value: "I/N" (shard I of N, 0-based), or "N"
+// with I from the first of ShardIndexVars that is set (lookup reads the
+// environment; nil means os.LookupEnv).
+func ParseShard(v string, lookup func(string) (string, bool)) (i, n int, err error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	is, ns, explicit := strings.Cut(v, "/")
+	if !explicit {
+		ns, is = is, ""
+		for _, name := range ShardIndexVars {
+			if s, ok := lookup(name); ok {
+				is = s
+				break
+			}
+		}
+		if is == "" {
+			return 0, 0, fmt.Errorf("--shard %s gives no index: write I/%s, or run as an AWS Batch array job or a Kubernetes indexed Job (%s)",
+				v, v, strings.Join(ShardIndexVars, " or "))
+		}
+	}
+	n, err = strconv.Atoi(ns)
+	if err != nil || n < 1 {
+		return 0, 0, fmt.Errorf("shard count %q is not a positive number", ns)
+	}
+	i, err = strconv.Atoi(is)
+	if err != nil || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("shard index %q is not in 0..%d", is, n-1)
+	}
+	return i, n, nil
+}

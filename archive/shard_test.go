@@ -1,0 +1,61 @@
+package archive
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestShard(t *testing.T) {
+	var srcs []Source
+	for i := range 1000 {
+		srcs = append(srcs, Source{Name: fmt.Sprintf("s3://b/AWSLogs/1/vpcflowlogs/r/2026/11/01/f%d.log.gz", i)})
+	}
+	seen := map[string]int{}
+	for i := range 7 {
+		part := Shard(srcs, i, 7)
+		if len(part) < 100 || len(part) > 190 { // 143 expected
+			t.Errorf("shard %d has %d of 1000", i, len(part))
+		}
+		for _, s := range part {
+			seen[s.Name]++
+		}
+		if again := Shard(srcs, i, 7); fmt.Sprint(again) != fmt.Sprint(part) {
+			t.Errorf("shard %d differs between calls", i)
+		}
+	}
+	if len(seen) != 1000 {
+		t.Fatalf("shards cover %d of 1000 objects", len(seen))
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s is in %d shards", name, n)
+		}
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	env := func(vars map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	}
+	for _, c := range []struct {
+		v    string
+		env  map[string]string
+		i, n int
+		bad  bool
+	}{
+		{v: "2/5", i: 2, n: 5},
+		{v: "5", env: map[string]string{"AWS_BATCH_JOB_ARRAY_INDEX": "3"}, i: 3, n: 5},
+		{v: "5", env: map[string]string{"JOB_COMPLETION_INDEX": "4"}, i: 4, n: 5},
+		{v: "5", bad: true},
+		{v: "5/5", bad: true},
+		{v: "-1/5", bad: true},
+		{v: "1/0", bad: true},
+		{v: "x/2", bad: true},
+		{v: "5", env: map[string]string{"AWS_BATCH_JOB_ARRAY_INDEX": "7"}, bad: true},
+	} {
+		i, n, err := ParseShard(c.v, env(c.env))
+		if (err != nil) != c.bad || !c.bad && (i != c.i || n != c.n) {
+			t.Errorf("ParseShard(%q, %v) = %d, %d, %v", c.v, c.env, i, n, err)
+		}
+	}
+}

@@ -1,0 +1,233 @@
+package athena
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Store holds an output whose files are committed one by one rather than
+// by swapping directories: an S3 prefix (S3 has no rename), or a local
+// directory that several shards of one job write into.
+type Store interface {
+	// Read returns a committed file; an error wrapping fs.ErrNotExist
+	// when there is none.
+	Read(ctx context.Context, rel string) ([]byte, error)
+	// Put commits the local file at path as rel, completely or not at all.
+	Put(ctx context.Context, rel, path string) error
+	// Delete removes committed files; missing ones are no error.
+	Delete(ctx context.Context, rels []string) error
+	// Location names the store in messages: a directory or an s3:// URI.
+	Location() string
+}
+
+// OpenStoreOutput prepares run runID of shard (empty when the job is not
+// sharded) to be committed into store. Files are staged in a temporary
+// directory (local stores: a hidden one inside theirs, so that Put is a
+// rename).
+func OpenStoreOutput(store Store, runID, shard string) (*Output, error) {
+	parent := ""
+	if ls, ok := store.(LocalStore); ok {
+		if err := os.MkdirAll(string(ls), 0o755); err != nil {
+			return nil, fmt.Errorf("cannot create output directory: %w", err)
+		}
+		parent = string(ls)
+	}
+	staging, err := os.MkdirTemp(parent, stagingPrefix+runID+"-")
+	if err != nil {
+		return nil, fmt.Errorf("cannot create staging directory: %w", err)
+	}
+	return &Output{Dir: store.Location(), RunID: runID, Shard: shard, store: store, staging: staging}, nil
+}
+
+// ShardName returns the name of a per-run file (the manifest, the findings)
+// for this output: name itself, or with the shard before its extension
+// (findings.shard-0003-of-0010.jsonl), so that shards never overwrite each
+// other's.
+func (o *Output) ShardName(name string) string {
+	if o.Shard == "" {
+		return name
+	}
+	ext := filepath.Ext(name)
+	return strings.TrimSuffix(name, ext) + "." + o.Shard + ext
+}
+
+// ShardLabel formats shard i of n (0-based) for file names.
+func ShardLabel(i, n int) string { return fmt.Sprintf("shard-%04d-of-%04d", i, n) }
+
+// storeCommit commits into o.store: the previous manifest of this shard is
+// deleted first, so that from then on nothing claims to be complete; then
+// the new run's own files (unique names) are put, several at once; then the
+// files whose names the previous run used too (findings.jsonl), each read
+// first so that it can be put back; then the previous run's files that the
+// new run did not rewrite are deleted; then the DDL, and the manifest last.
+// If a put fails or ctx is cancelled, every new file is deleted (also one
+// whose put was cut off after the store had it), the rewritten ones are put
+// back and the previous manifest restored: the previous output is as it
+// was. (S3 readers may see both runs' table files between the puts and the
+// deletes; the manifest names the complete set.)
+func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err error) {
+	st := o.store
+	name := o.ShardName(ManifestName)
+	var prev *Manifest
+	prevData, err := st.Read(ctx, name)
+	switch {
+	case err == nil:
+		prev = &Manifest{}
+		if err := json.Unmarshal(prevData, prev); err != nil {
+			return fmt.Errorf("cannot decode the previous %s: %w", name, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("cannot read the previous manifest: %w", err)
+	}
+	var old []string
+	if prev != nil {
+		old = manifestPaths(prev)
+	}
+	var fresh, rewritten []string
+	for _, rel := range manifestPaths(m) {
+		if slices.Contains(old, rel) {
+			rewritten = append(rewritten, rel)
+		} else {
+			fresh = append(fresh, rel)
+		}
+	}
+	if prev != nil {
+		if err := st.Delete(ctx, []string{name}); err != nil {
+			return fmt.Errorf("cannot delete the previous manifest: %w", err)
+		}
+	}
+	backups := map[string][]byte{}
+	defer func() {
+		if err == nil {
+			return
+		}
+		quiet := context.WithoutCancel(ctx)
+		undo := st.Delete(quiet, fresh)
+		for rel, data := range backups {
+			undo = errors.Join(undo, o.putBytes(quiet, rel, data))
+		}
+		if prev != nil {
+			undo = errors.Join(undo, o.putBytes(quiet, name, prevData))
+		}
+		if undo != nil {
+			err = errors.Join(err, fmt.Errorf("cannot restore the previous output: %w", undo))
+		}
+	}()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, rel := range fresh {
+		g.Go(func() error {
+			if err := st.Put(gctx, rel, o.path(rel)); err != nil {
+				return fmt.Errorf("cannot commit %s: %w", rel, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, rel := range rewritten {
+		data, err := st.Read(ctx, rel)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot keep a copy of %s: %w", rel, err)
+		}
+		if err == nil {
+			backups[rel] = data
+		}
+		if err := st.Put(ctx, rel, o.path(rel)); err != nil {
+			return fmt.Errorf("cannot commit %s: %w", rel, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var stale []string
+	for _, rel := range old {
+		if !slices.Contains(fresh, rel) && !slices.Contains(rewritten, rel) {
+			stale = append(stale, rel)
+		}
+	}
+	if err := st.Delete(ctx, stale); err != nil {
+		return fmt.Errorf("cannot delete the previous run's files: %w", err)
+	}
+	if err := o.putBytes(ctx, DDLName, []byte(ddl)); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("cannot encode manifest: %w", err)
+	}
+	if err := o.putBytes(ctx, name, append(data, '\n')); err != nil {
+		return err
+	}
+	return os.RemoveAll(o.staging)
+}
+
+// putBytes stages data as rel and puts it.
+func (o *Output) putBytes(ctx context.Context, rel string, data []byte) error {
+	path := o.path(".put-" + strings.ReplaceAll(rel, "/", "_"))
+	if err := writeAtomic(path, data); err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	if err := o.store.Put(ctx, rel, path); err != nil {
+		return fmt.Errorf("cannot commit %s: %w", rel, err)
+	}
+	return nil
+}
+
+// manifestPaths lists the files a manifest commits: every table file and
+// every single file.
+func manifestPaths(m *Manifest) []string {
+	var out []string
+	for _, t := range m.Tables {
+		for _, f := range t.Files {
+			out = append(out, f.Path)
+		}
+	}
+	for _, f := range m.Files {
+		out = append(out, f.Path)
+	}
+	return out
+}
+
+// LocalStore is a local output directory committed file by file, as shards
+// sharing it do.
+type LocalStore string
+
+// Read reads a committed file.
+func (s LocalStore) Read(_ context.Context, rel string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(string(s), filepath.FromSlash(rel)))
+}
+
+// Put moves the staged file into place.
+func (s LocalStore) Put(_ context.Context, rel, path string) error {
+	final := filepath.Join(string(s), filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
+	return os.Rename(path, final)
+}
+
+// Delete removes committed files.
+func (s LocalStore) Delete(_ context.Context, rels []string) error {
+	var errs []error
+	for _, rel := range rels {
+		if err := os.Remove(filepath.Join(string(s), filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Location returns the directory.
+func (s LocalStore) Location() string { return string(s) }

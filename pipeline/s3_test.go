@@ -1,0 +1,359 @@
+package pipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/flowlens/flowlens/aggregate"
+	"github.com/flowlens/flowlens/archive"
+	"github.com/flowlens/flowlens/athena"
+	"github.com/flowlens/flowlens/bench"
+	"github.com/flowlens/flowlens/detect"
+	"github.com/flowlens/flowlens/internal/s3test"
+	"github.com/flowlens/flowlens/pipeline"
+)
+
+// s3Corpus generates a two-hour labelled corpus, uploads it under
+// s3://logs/archive/ and returns its local sources.
+func s3Corpus(t *testing.T, srv *s3test.Server) []archive.Source {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := bench.GenerateCorpus(bench.CorpusConfig{Dir: dir, Seed: 5, Hours: 2}); err != nil {
+		t.Fatal(err)
+	}
+	srcs, err := archive.Expand([]string{filepath.Join(dir, "AWSLogs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.CreateBucket(t, "logs")
+	objects := map[string][]byte{}
+	for _, s := range srcs {
+		data, err := os.ReadFile(s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(dir, s.Name)
+		objects["archive/"+filepath.ToSlash(rel)] = data
+	}
+	srv.PutMany(t, "logs", objects)
+	return srcs
+}
+
+func s3Client(t *testing.T, endpoint string) *s3.Client {
+	t.Helper()
+	c, err := archive.NewS3Client(context.Background(), archive.S3Config{Region: s3test.Region, EndpointURL: endpoint,
+		PathStyle: true, Credentials: s3test.Credentials(), Concurrency: 8, MaxBackoff: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// listS3 enumerates the corpus from S3 by its date range.
+func listS3(t *testing.T, client archive.S3API) []archive.Source {
+	t.Helper()
+	srcs, err := archive.ListS3(context.Background(), client, archive.S3Query{Bucket: "logs", Prefix: "archive/",
+		Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC),
+		Read: archive.S3ReadOptions{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srcs
+}
+
+// download copies every object under prefix into a local directory.
+func download(t *testing.T, client *s3.Client, bucket, prefix string) (string, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			keys = append(keys, strings.TrimPrefix(key, prefix))
+			out, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := io.ReadAll(out.Body)
+			out.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(key, prefix)))
+			os.MkdirAll(filepath.Dir(path), 0o755)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	slices.Sort(keys)
+	return dir, keys
+}
+
+// tableRows reads the manifest's files and renders each table's rows,
+// sorted, by table name.
+func tableRows(t *testing.T, dir string, m *athena.Manifest) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, tm := range m.Tables {
+		one := *m
+		one.Tables = []athena.TableManifest{tm}
+		rows := readOutput(t, dir, &one)
+		var cols []string
+		for c := range rowsColumns(rows) {
+			cols = append(cols, c)
+		}
+		slices.Sort(cols)
+		out[tm.Name] = append(out[tm.Name], canonical(rows, cols)...)
+		slices.Sort(out[tm.Name])
+	}
+	return out
+}
+
+func rowsColumns(rows []map[string]string) map[string]bool {
+	cols := map[string]bool{}
+	for _, r := range rows {
+		for c := range r {
+			cols[c] = true
+		}
+	}
+	return cols
+}
+
+// TestS3InAndOut reads a date range of an archive from S3 through a proxy
+// that throttles, resets and truncates downloads, and writes the tables
+// back to S3 with multipart uploads: the output equals a clean local run
+// of the same files, every object under the output prefix is listed in the
+// manifest (plus athena.sql and the manifest), and large files went up in
+// parts.
+func TestS3InAndOut(t *testing.T) {
+	srv := s3test.Start(t)
+	local := s3Corpus(t, srv)
+	srv.CreateBucket(t, "out")
+	cfg := pipeline.Config{Aggregate: &aggregate.Config{}, Detect: &detect.Config{}, Read: archive.Options{Jobs: 4}}
+
+	clean := cfg
+	clean.Inputs, clean.OutDir = local, t.TempDir()
+	want, err := pipeline.Analyze(context.Background(), clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var faults []s3test.Action
+	for i := range 40 {
+		switch i % 4 {
+		case 0:
+			faults = append(faults, s3test.Action{Fault: s3test.SlowDown})
+		case 1:
+			faults = append(faults, s3test.Action{Fault: s3test.Truncate, After: int64(200 + 17*i)})
+		case 2:
+			faults = append(faults, s3test.Action{Fault: s3test.ResetBody, After: int64(50 * i)})
+		}
+	}
+	proxy := s3test.NewProxy(t, srv.Endpoint, s3test.Script((*s3test.Request).IsGetObject, faults...))
+	client := s3Client(t, proxy.URL)
+	srcs := listS3(t, client)
+	if len(srcs) != len(local) {
+		t.Fatalf("listed %d objects, the corpus has %d", len(srcs), len(local))
+	}
+	proxy.SetSchedule(s3test.Script((*s3test.Request).IsGetObject, faults...))
+	run := cfg
+	run.Inputs = srcs
+	run.Store = &athena.S3Store{Client: client, Bucket: "out", Prefix: "flowlens/", PartSize: 5 << 20,
+		MultipartAbove: 1 << 20, SSE: "AES256"}
+	got, err := pipeline.Analyze(context.Background(), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Totals.Stats.Records != want.Totals.Stats.Records || got.Totals.Failed != 0 {
+		t.Fatalf("S3 run read %d records (%d inputs failed), local %d", got.Totals.Stats.Records, got.Totals.Failed, want.Totals.Stats.Records)
+	}
+	dir, keys := download(t, srv.Client, "out", "flowlens/")
+	wantKeys := []string{athena.DDLName, athena.ManifestName}
+	for _, tm := range got.Manifest.Tables {
+		for _, f := range tm.Files {
+			wantKeys = append(wantKeys, f.Path)
+		}
+	}
+	for _, f := range got.Manifest.Files {
+		wantKeys = append(wantKeys, f.Path)
+	}
+	slices.Sort(wantKeys)
+	if !slices.Equal(keys, wantKeys) {
+		t.Fatalf("objects under the output prefix:\n%v\nmanifest lists:\n%v", keys, wantKeys)
+	}
+	m, err := athena.ReadManifest(dir)
+	if err != nil || m.RunID != got.RunID {
+		t.Fatalf("manifest in S3: %v, %+v", err, m)
+	}
+	gotRows, wantRows := tableRows(t, dir, m), tableRows(t, clean.OutDir, want.Manifest)
+	if len(gotRows) != 6 {
+		t.Fatalf("%d tables", len(gotRows))
+	}
+	for name, rows := range wantRows {
+		if !slices.Equal(gotRows[name], rows) {
+			t.Errorf("table %s: %d rows from S3, %d locally, or different values", name, len(gotRows[name]), len(rows))
+		}
+	}
+	gotFindings, _ := os.ReadFile(filepath.Join(dir, pipeline.FindingsFile))
+	wantFindings, _ := os.ReadFile(filepath.Join(clean.OutDir, pipeline.FindingsFile))
+	if len(wantFindings) == 0 || string(gotFindings) != string(wantFindings) {
+		t.Errorf("findings differ: %d and %d bytes", len(gotFindings), len(wantFindings))
+	}
+	var parts, gets int
+	for _, r := range proxy.Requests() {
+		if r.Method == "PUT" && r.Query.Has("partNumber") {
+			parts++
+		}
+		if r.IsGetObject() {
+			gets++
+		}
+	}
+	if parts < 1 || gets <= len(srcs) {
+		t.Errorf("%d parts uploaded, %d GETs for %d objects: want multipart uploads and resumed downloads", parts, gets, len(srcs))
+	}
+}
+
+// cancellingClient cancels the run's context during the first part upload.
+type cancellingClient struct {
+	athena.S3Client
+	cancel context.CancelFunc
+	parts  atomic.Int32
+}
+
+func (c *cancellingClient) UploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
+	if c.parts.Add(1) == 1 {
+		c.cancel()
+	}
+	return c.S3Client.UploadPart(ctx, in, opts...)
+}
+
+// TestS3CommitCancelled: a run cancelled while uploading aborts its
+// multipart uploads, deletes what it had put and leaves no manifest; over
+// a previous output, it leaves that output as it was.
+func TestS3CommitCancelled(t *testing.T) {
+	srv := s3test.Start(t)
+	local := s3Corpus(t, srv)
+	srv.CreateBucket(t, "out")
+	run := func(prefix string, client athena.S3Client, ctx context.Context) (*pipeline.Result, error) {
+		return pipeline.Analyze(ctx, pipeline.Config{Inputs: local, Aggregate: &aggregate.Config{},
+			Store: &athena.S3Store{Client: client, Bucket: "out", Prefix: prefix, MultipartAbove: 1 << 20}})
+	}
+	list := func(prefix string) []string {
+		_, keys := download(t, srv.Client, "out", prefix)
+		return keys
+	}
+	uploads := func() int {
+		out, err := srv.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String("out")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Uploads)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := run("fresh/", &cancellingClient{S3Client: srv.Client, cancel: cancel}, ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	if keys := list("fresh/"); len(keys) != 0 || uploads() != 0 {
+		t.Fatalf("after a cancelled run: objects %v, %d multipart uploads in progress", keys, uploads())
+	}
+
+	first, err := run("kept/", srv.Client, context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := list("kept/")
+	ctx, cancel = context.WithCancel(context.Background())
+	if _, err := run("kept/", &cancellingClient{S3Client: srv.Client, cancel: cancel}, ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled rerun: %v", err)
+	}
+	dir, after := download(t, srv.Client, "out", "kept/")
+	m, err := athena.ReadManifest(dir)
+	if err != nil || m.RunID != first.RunID || !slices.Equal(before, after) || uploads() != 0 {
+		t.Fatalf("after a cancelled rerun: manifest %v (run %v, want %s), objects %d then %d, %d uploads in progress",
+			err, m, first.RunID, len(before), len(after), uploads())
+	}
+}
+
+// TestShardsUnion: three shards of a job write into one S3 output; the
+// union of their files holds exactly the rows of a single run, and a
+// rerun of one shard replaces only that shard's files.
+func TestShardsUnion(t *testing.T) {
+	srv := s3test.Start(t)
+	local := s3Corpus(t, srv)
+	srv.CreateBucket(t, "out")
+	singleDir := t.TempDir()
+	single, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: local, OutDir: singleDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRows := tableRows(t, singleDir, single.Manifest)[athena.FlowsTable]
+	srcs := listS3(t, srv.Client)
+	const n = 3
+	runShard := func(i int) *pipeline.Result {
+		res, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: archive.Shard(srcs, i, n),
+			Store: &athena.S3Store{Client: srv.Client, Bucket: "out", Prefix: "job/"}, Shard: athena.ShardLabel(i, n)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	union := func() []string {
+		dir, keys := download(t, srv.Client, "out", "job/")
+		var rows []string
+		manifests := 0
+		for _, k := range keys {
+			if !strings.HasPrefix(k, "_manifest.") {
+				continue
+			}
+			manifests++
+			data, err := os.ReadFile(filepath.Join(dir, k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &athena.Manifest{}
+			if err := json.Unmarshal(data, m); err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, tableRows(t, dir, m)[athena.FlowsTable]...)
+		}
+		if manifests != n {
+			t.Fatalf("%d shard manifests: %v", manifests, keys)
+		}
+		slices.Sort(rows)
+		return rows
+	}
+	var records int64
+	for i := range n {
+		records += runShard(i).Totals.Stats.Records
+	}
+	if records != single.Totals.Stats.Records {
+		t.Fatalf("shards read %d records, a single run %d", records, single.Totals.Stats.Records)
+	}
+	if got := union(); !slices.Equal(got, wantRows) {
+		t.Fatalf("the shards' union has %d flow rows, a single run %d", len(got), len(wantRows))
+	}
+	runShard(1)
+	if got := union(); !slices.Equal(got, wantRows) {
+		t.Fatalf("after rerunning shard 1 the union has %d flow rows, a single run %d", len(got), len(wantRows))
+	}
+}
