@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -23,11 +24,21 @@ import (
 	"github.com/flowlens/flowlens/pipeline"
 )
 
-const analyzeUsage = `Usage: flowlens analyze [flags] INPUT... [--out DIR]
+const analyzeUsage = `Usage: flowlens analyze [flags] INPUT... [--out DIR | --out s3://BUCKET/PREFIX/]
 
-Parses every input (files, directories searched recursively, glob patterns;
-gzip is detected by content) and prints per-file and total counts: records,
-invalid lines with samples of why, bytes read.
+Parses every input (files, directories searched recursively, glob patterns,
+s3:// locations; gzip is detected by content) and prints per-file and total
+counts: records, invalid lines with samples of why, bytes read.
+
+An s3://bucket/prefix/ input is enumerated without listing the whole bucket:
+the AWS layouts (AWSLogs/{account}/vpcflowlogs/{region}/YYYY/MM/DD/[HH/],
+Hive-compatible, with an organization id) are walked account by account,
+region by region and day by day for --start..--end, keeping the files whose
+name time is in range (15 minutes more for delivery lag); --account and
+--region narrow it. Objects stream into the decompressor as they download,
+--jobs at once, and an interrupted download resumes where it broke.
+Credentials come from the standard AWS chain (environment, profiles, SSO,
+instance and container roles).
 
 With --out DIR it also writes the records as Parquet for Athena:
   DIR/flows/region=R/date=YYYY-MM-DD/part-*.parquet   the flow records
@@ -37,7 +48,11 @@ With --out DIR it also writes the records as Parquet for Athena:
   DIR/athena.sql                                      CREATE TABLE with partition projection
   DIR/_manifest.json                                  every file and input, written last
 The output is committed atomically: a run that fails or is interrupted
-leaves the previous output as it was, and a rerun replaces it.
+leaves the previous output as it was, and a rerun replaces it. With --out
+s3://bucket/prefix/ the same files are uploaded (multipart for large ones,
+--sse to encrypt) and the manifest last. With --shard I/N a run reads its
+share of the objects and adds uniquely named files to the same tables
+(_manifest.shard-I-of-N.json): N runs, on as many machines, make one output.
 
 Detection (on by default, --detect=false skips it) reads the conversations of
 each window and reports reject storms, rejected traffic to sensitive ports,
@@ -52,6 +67,8 @@ record is TransitGateway...; the default VPC (version 2) format.
 
 Example:
   flowlens analyze testdata/ --out out/
+  flowlens analyze s3://my-logs/ --start 2026-11-01 --end 2026-11-02 --out s3://my-lake/flowlens/
+  flowlens analyze s3://my-logs/ --start 2026-11-01 --end 2026-12-01 --shard 40 --out s3://my-lake/flowlens/
   flowlens analyze --format '${version} ${srcaddr} ${dstaddr} ${action}' 'logs/*.gz'
 
 Flags:
@@ -61,6 +78,7 @@ Flags:
 type analyzeFlags struct {
 	format       string
 	jobs         int
+	cpu          int
 	maxLineBytes int
 	quiet        bool
 	out          string
@@ -95,10 +113,11 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	var f analyzeFlags
 	fs := newFlagSet("analyze", analyzeUsage, stderr)
 	fs.StringVar(&f.format, "format", "", "AWS LogFormat of headerless inputs, e.g. '${version} ${srcaddr} ...' ($${...} accepted)")
-	fs.IntVar(&f.jobs, "jobs", 0, "inputs read at once (default: the number of CPUs)")
+	fs.IntVar(&f.jobs, "jobs", 0, "inputs read at once: files open, S3 downloads in flight (default: the number of CPUs, 16 with s3:// inputs)")
+	fs.IntVar(&f.cpu, "cpu", 0, "blocks parsed at once, whatever --jobs is (default: the number of CPUs)")
 	fs.IntVar(&f.maxLineBytes, "max-line-bytes", parser.DefaultMaxLineBytes, "lines longer than this are invalid")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the totals")
-	fs.StringVar(&f.out, "out", "", "write Parquet tables, athena.sql and _manifest.json to this directory")
+	fs.StringVar(&f.out, "out", "", "write Parquet tables, athena.sql and _manifest.json to this directory or s3:// prefix")
 	fs.StringVar(&f.compression, "compression", "zstd", "Parquet page compression: zstd, snappy, gzip or none")
 	fs.StringVar(&f.location, "location", "", "S3 location the output will live at, for athena.sql (e.g. s3://bucket/prefix/)")
 	fs.IntVar(&f.rowGroupRows, "row-group-rows", 1_000_000, "rows per Parquet row group")
@@ -108,6 +127,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.window, "window", 5*time.Minute, "aggregation window, aligned to UTC")
 	fs.DurationVar(&f.lateness, "lateness", 15*time.Minute, "how far behind the latest record a record may arrive and still join its window")
 	det := addDetectFlags(fs)
+	s3f := addS3Flags(fs)
 	inputs, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -120,7 +140,18 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	opts := archive.Options{Jobs: f.jobs, MaxLineBytes: f.maxLineBytes}
+	if f.jobs < 0 || f.cpu < 0 {
+		fmt.Fprintln(stderr, "flowlens analyze: --jobs and --cpu must be positive")
+		return exitUsage
+	}
+	if err := s3f.validate(); err != nil {
+		fmt.Fprintf(stderr, "flowlens analyze: %v\n", err)
+		return exitUsage
+	}
+	opts := archive.Options{Jobs: f.jobs, CPU: f.cpu, MaxLineBytes: f.maxLineBytes}
+	if opts.Jobs == 0 && slices.ContainsFunc(inputs, archive.IsS3URL) {
+		opts.Jobs = archive.DefaultS3Concurrency
+	}
 	if f.format != "" {
 		if opts.Format, err = parser.ParseLogFormat(f.format); err != nil {
 			fmt.Fprintf(stderr, "flowlens analyze: --format: %v\n", err)
@@ -131,6 +162,9 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "flowlens analyze: --compression: %v\n", err)
 		return exitUsage
+	}
+	if f.location == "" && archive.IsS3URL(f.out) {
+		f.location = f.out
 	}
 	if f.location != "" && !strings.HasPrefix(f.location, "s3://") {
 		fmt.Fprintf(stderr, "flowlens analyze: --location: %q is not an s3:// URI\n", f.location)
@@ -154,10 +188,26 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowlens analyze: --row-group-rows and --file-size-mb must be positive")
 		return exitUsage
 	}
-	srcs, err := archive.Expand(inputs)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srcs, err := s3f.sources(ctx, inputs, opts.Jobs)
+	if err == nil && len(srcs) == 0 {
+		err = fmt.Errorf("shard %s has no input", s3f.shard)
+	}
+	var store athena.Store
+	if err == nil {
+		store, err = s3f.store(ctx, f.out, max(opts.Jobs, archive.DefaultS3Concurrency))
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "flowlens analyze: %v\n", err)
+		if errors.As(err, new(s3Error)) {
+			return exitFailed
+		}
 		return exitUsage
+	}
+	outDir := f.out
+	if store != nil {
+		outDir = ""
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	if f.cpuProfile != "" {
@@ -173,8 +223,6 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	prog := startProgress(stderr, log, len(srcs))
 	opts.OnDone, opts.OnBatch = prog.OnDone, prog.OnBatch
 	aggCfg := aggregate.Config{Window: f.window, Lateness: f.lateness}
@@ -189,7 +237,9 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		SkipAggregates: !f.aggregate,
 		Inputs:         srcs,
 		Read:           opts,
-		OutDir:         f.out,
+		OutDir:         outDir,
+		Store:          store,
+		Shard:          s3f.shardLabel(),
 		Location:       f.location,
 		Table:          athena.TableOptions{Codec: codec, RowGroupRows: f.rowGroupRows, TargetFileBytes: int64(f.fileMB) << 20},
 		Tool:           "flowlens " + version,
