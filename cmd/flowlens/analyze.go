@@ -20,6 +20,7 @@ import (
 	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
 	"github.com/flowlens/flowlens/athena/pqfile"
+	"github.com/flowlens/flowlens/detect"
 	"github.com/flowlens/flowlens/parser"
 	"github.com/flowlens/flowlens/pipeline"
 )
@@ -79,6 +80,7 @@ type analyzeFlags struct {
 	format       string
 	jobs         int
 	cpu          int
+	logJSON      bool
 	maxLineBytes int
 	quiet        bool
 	out          string
@@ -128,11 +130,17 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.lateness, "lateness", 15*time.Minute, "how far behind the latest record a record may arrive and still join its window")
 	det := addDetectFlags(fs)
 	s3f := addS3Flags(fs)
+	fs.BoolVar(&f.logJSON, "log-json", false, "write log lines as JSON (default: text), each with the run id")
 	inputs, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
 	if err != nil {
+		return exitUsage
+	}
+	settings, err := applyConfig(fs, os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowlens analyze: %v\n", err)
 		return exitUsage
 	}
 	if len(inputs) == 0 {
@@ -209,7 +217,17 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	if store != nil {
 		outDir = ""
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	runID := athena.NewRunID()
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if f.logJSON {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(handler).With("run_id", runID)
+	cfgAttrs := []any{"inputs", len(srcs)}
+	for _, st := range settings {
+		cfgAttrs = append(cfgAttrs, slog.Group(st.name, "value", st.value, "from", st.source))
+	}
+	log.Info("configuration", cfgAttrs...)
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {
@@ -223,7 +241,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	prog := startProgress(stderr, log, len(srcs))
+	prog := startProgress(stderr, log, len(srcs), !f.quiet)
 	opts.OnDone, opts.OnBatch = prog.OnDone, prog.OnBatch
 	aggCfg := aggregate.Config{Window: f.window, Lateness: f.lateness}
 	if f.lateness == 0 {
@@ -243,6 +261,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		Location:       f.location,
 		Table:          athena.TableOptions{Codec: codec, RowGroupRows: f.rowGroupRows, TargetFileBytes: int64(f.fileMB) << 20},
 		Tool:           "flowlens " + version,
+		RunID:          runID,
 	})
 	prog.Stop()
 	if err != nil {
@@ -272,10 +291,28 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 			log.Warn("records arrived after their aggregation window had closed; raise --lateness", "records", late)
 		}
 	}
+	logSummary(log, res)
 	if res.Totals.Failed > 0 {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// logSummary logs the run's outcome in one structured line.
+func logSummary(log *slog.Logger, res *pipeline.Result) {
+	t := res.Totals
+	secs := res.Elapsed.Seconds()
+	attrs := []any{"inputs", t.Inputs, "failed_inputs", t.Failed, "records", t.Stats.Records, "invalid_lines", t.Stats.Invalid,
+		"text_mb", float64(t.TextBytes) / 1e6, "seconds", secs, "records_per_s", int64(float64(t.Stats.Records) / secs)}
+	if m := res.Manifest; m != nil {
+		attrs = append(attrs, "output_files", m.Totals.OutputFiles+len(m.Files), "output_mb", float64(m.Totals.OutputBytes)/1e6)
+	}
+	by := map[detect.Severity]int{}
+	for _, f := range res.Findings {
+		by[f.Severity]++
+	}
+	attrs = append(attrs, "findings_high", by[detect.High], "findings_medium", by[detect.Medium], "findings_low", by[detect.Low])
+	log.Info("summary", attrs...)
 }
 
 func printResults(w io.Writer, results []archive.Result) {

@@ -35,6 +35,11 @@ Usage:
 
 INPUT is a file, a directory (searched recursively) or a glob pattern.
 
+Every flag can also be set in a config file (--config flowlens.yaml, a flat
+YAML mapping such as "compression: zstd") or an environment variable
+(FLOWLENS_COMPRESSION=zstd); flags win over the environment, which wins over
+the file.
+
 Exit status: 0 every input was read; 1 some input failed (the others are
 still processed); 2 usage error.
 
@@ -83,6 +88,8 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	fs.String("config", "", "read settings from this file, a flat YAML mapping of flag names to values (default $"+configEnv+
+		"); FLOWLENS_<FLAG> environment variables override it, flags override both")
 	return fs
 }
 
@@ -94,6 +101,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK, false
 	case err != nil:
+		return exitUsage, false
+	}
+	if _, err := applyConfig(fs, os.LookupEnv); err != nil {
+		fmt.Fprintf(fs.Output(), "flowlens %s: %v\n", fs.Name(), err)
 		return exitUsage, false
 	}
 	return 0, true

@@ -23,11 +23,12 @@ type progress struct {
 	stopped chan struct{}
 }
 
-// startProgress starts reporting on w (a terminal gets a live line) for a
-// run of total inputs. Its OnDone and OnBatch go in archive.Options.
-func startProgress(w io.Writer, log *slog.Logger, total int) *progress {
+// startProgress starts reporting on w for a run of total inputs: a live
+// line when w is a terminal and liveOK, structured log lines otherwise. Its
+// OnDone and OnBatch go in archive.Options.
+func startProgress(w io.Writer, log *slog.Logger, total int, liveOK bool) *progress {
 	p := &progress{total: total, began: time.Now(), stop: make(chan struct{}), stopped: make(chan struct{})}
-	live := isTerminal(w)
+	live := liveOK && isTerminal(w)
 	interval := 10 * time.Second
 	if live {
 		interval = time.Second
