@@ -132,6 +132,10 @@ func (a *Aggregator) LateRecords() int64 {
 // NewWorker returns a worker for one goroutine.
 func (a *Aggregator) NewWorker() *Worker {
 	w := &Worker{a: a, windows: map[int64]*state{}, ids: map[string]uint32{}}
+	w.recent = new([recentStrings]struct {
+		s  string
+		id uint32
+	})
 	w.pending.Store(math.MaxInt64)
 	w.known = knownIDs{accept: w.intern("ACCEPT"), reject: w.intern("REJECT"), ingress: w.intern("ingress"),
 		egress: w.intern("egress"), ok: w.intern("OK"), nodata: w.intern("NODATA"), skipdata: w.intern("SKIPDATA")}
@@ -146,8 +150,14 @@ type Worker struct {
 	a       *Aggregator
 	windows map[int64]*state
 	ids     map[string]uint32 // this worker's cache of the shared interner
-	known   knownIDs
-	last    [numSlots]struct {
+	names   []string          // the strings of the ids it holds, by id
+	recent  *[recentStrings]struct {
+		s  string
+		id uint32
+	} // a direct-mapped cache in front of ids: interface ids change from record to record
+	hint  int // conversations in the last window it filled, to size the next
+	known knownIDs
+	last  [numSlots]struct {
 		s  string
 		id uint32
 	}
@@ -178,7 +188,10 @@ func (w *Worker) Add(rec arrow.RecordBatch, region string) error {
 		ws := floorDiv(r.start, win) * win
 		st := w.windows[ws]
 		if st == nil {
-			st = newState()
+			for _, o := range w.windows { // a new window is about as large as the others
+				w.hint = max(w.hint, len(o.convKeys))
+			}
+			st = newState(w.hint)
 			w.windows[ws] = st
 			if ws < w.pending.Load() {
 				w.pending.Store(ws) // only this goroutine stores while it holds data
@@ -201,6 +214,7 @@ func (w *Worker) Flush() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for ws, st := range w.windows {
+		w.hint = max(w.hint, len(st.convKeys))
 		target := a.windows
 		if a.emitted[ws] {
 			a.late += st.records
@@ -331,19 +345,17 @@ func (w *Worker) intern(s string) uint32 {
 		a.strings.strs = append(a.strings.strs, c)
 	}
 	a.mu.Unlock()
-	w.ids[string(append([]byte(nil), s...))] = id
+	c := string(append([]byte(nil), s...))
+	w.ids[c] = id
+	for int(id) >= len(w.names) {
+		w.names = append(w.names, "")
+	}
+	w.names[id] = c
 	return id
 }
 
 // str returns the string of id (0 is NULL); a.mu is held.
 func (a *Aggregator) str(id uint32) string { return a.strings.strs[id] }
-
-// strAt returns the string of id, taking the lock.
-func (a *Aggregator) strAt(id uint32) string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.strings.strs[id]
-}
 
 func floorDiv(a, b int64) int64 {
 	q := a / b

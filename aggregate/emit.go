@@ -141,15 +141,25 @@ func (a *Aggregator) compare(x, y uint32) int { return cmp.Compare(a.ranks[x], a
 
 func cmpAddr(x, y addr) int { return cmp.Or(cmp.Compare(x.hi, y.hi), cmp.Compare(x.lo, y.lo)) }
 
-func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
-	order := make([]int32, len(st.convKeys))
-	for i := range order {
-		order[i] = int32(i)
-	}
+// convOrder is what sorting the conversations needs, close together: the
+// ranks of region, account and interface packed in one word, the source,
+// and the row.
+type convOrder struct {
+	prefix uint64
+	src    addr
+	row    int32
+}
+
+// rankBits is the width of each rank in convOrder.prefix.
+const rankBits = 21
+
+// conversationOrder returns the rows of st in key order: region, account,
+// interface, source, destination, port, protocol, action, interface
+// addresses (strings by their text).
+func (a *Aggregator) conversationOrder(st *state) []int32 {
 	r := a.ranks
-	slices.SortFunc(order, func(i, j int32) int {
-		x, y := &st.convKeys[i], &st.convKeys[j]
-		// Early exits: most pairs differ in the first fields compared.
+	keys := st.convKeys
+	full := func(x, y *convKey) int {
 		if x.region != y.region {
 			return cmp.Compare(r[x.region], r[y.region])
 		}
@@ -181,39 +191,79 @@ func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
 			return cmpAddr(x.ifSrc, y.ifSrc)
 		}
 		return cmpAddr(x.ifDst, y.ifDst)
-	})
-	b := a.builder(ConversationsSchema, len(order))
-	defer b.Release()
-	ints := make([]*array.Int64Builder, 17)
-	for _, c := range []int{0, 1, 12, 13, 14, 15, 16} {
-		ints[c] = b.Field(c).(*array.Int64Builder)
 	}
-	for _, i := range order {
-		k, v := &st.convKeys[i], &st.convVals[i]
-		ints[0].UnsafeAppend(ws)
-		ints[1].UnsafeAppend(we)
-		b.str(2, a.str(k.region), k.region != 0)
-		b.str(3, a.str(k.account), k.account != 0)
-		b.str(4, a.str(k.iface), k.iface != 0)
-		b.ip(5, k.src, true)
-		b.ip(6, k.dst, true)
-		b.i32(7, k.dstport)
-		b.i32(8, k.proto)
-		b.str(9, a.str(k.action), k.action != 0)
-		b.ip(10, k.ifSrc, k.ifMask&1 != 0)
-		b.ip(11, k.ifDst, k.ifMask&2 != 0)
-		ints[12].UnsafeAppend(v.records)
-		ints[13].UnsafeAppend(v.packets)
-		ints[14].UnsafeAppend(v.bytes)
-		ints[15].UnsafeAppend(v.first)
-		ints[16].UnsafeAppend(v.last)
-		flags := int32(-1) // NULL: no record of the conversation had tcp_flags
-		if v.flags&flagsKnown != 0 {
-			flags = v.flags &^ flagsKnown
+	order := make([]int32, len(keys))
+	if len(r) >= 1<<rankBits { // too many strings to pack: compare the keys
+		for i := range order {
+			order[i] = int32(i)
 		}
-		b.i32(17, flags)
+		slices.SortFunc(order, func(i, j int32) int { return full(&keys[i], &keys[j]) })
+		return order
 	}
-	return b.NewRecordBatch()
+	// Most comparisons are settled by the packed prefix or the source,
+	// read from a contiguous array rather than from the keys.
+	tmp := make([]convOrder, len(keys))
+	for i := range keys {
+		k := &keys[i]
+		tmp[i] = convOrder{uint64(r[k.region])<<(2*rankBits) | uint64(r[k.account])<<rankBits | uint64(r[k.iface]), k.src, int32(i)}
+	}
+	slices.SortFunc(tmp, func(x, y convOrder) int {
+		if x.prefix != y.prefix {
+			return cmp.Compare(x.prefix, y.prefix)
+		}
+		if x.src != y.src {
+			return cmpAddr(x.src, y.src)
+		}
+		return full(&keys[x.row], &keys[y.row])
+	})
+	for i := range tmp {
+		order[i] = tmp[i].row
+	}
+	return order
+}
+
+func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
+	order := a.conversationOrder(st)
+	n := len(order)
+	c := columnsOf(a.mem, n)
+	starts, ends := c.int64s(), c.int64s()
+	regions, accounts, ifaces, actions := c.strs(), c.strs(), c.strs(), c.strs()
+	srcs, dsts, ifSrcs, ifDsts := c.addrs(), c.addrs(), c.addrs(), c.addrs()
+	ports, protos, flags := c.int32s(), c.int32s(), c.int32s()
+	records, packets, bytes, firsts, lasts := c.int64s(), c.int64s(), c.int64s(), c.int64s(), c.int64s()
+	for j, i := range order {
+		k, v := &st.convKeys[i], &st.convVals[i]
+		starts.set(j, ws)
+		ends.set(j, we)
+		regions.set(j, k.region)
+		accounts.set(j, k.account)
+		ifaces.set(j, k.iface)
+		srcs.set(j, k.src, true)
+		dsts.set(j, k.dst, true)
+		ports.set(j, k.dstport)
+		protos.set(j, k.proto)
+		actions.set(j, k.action)
+		ifSrcs.set(j, k.ifSrc, k.ifMask&1 != 0)
+		ifDsts.set(j, k.ifDst, k.ifMask&2 != 0)
+		records.set(j, v.records)
+		packets.set(j, v.packets)
+		bytes.set(j, v.bytes)
+		firsts.set(j, v.first)
+		lasts.set(j, v.last)
+		f := int32(-1) // NULL: no record of the conversation had tcp_flags
+		if v.flags&flagsKnown != 0 {
+			f = v.flags &^ flagsKnown
+		}
+		flags.set(j, f)
+	}
+	cols := []arrow.Array{starts.array(), ends.array(), regions.array(a.strings.strs), accounts.array(a.strings.strs),
+		ifaces.array(a.strings.strs), srcs.array(), dsts.array(), ports.array(), protos.array(), actions.array(a.strings.strs),
+		ifSrcs.array(), ifDsts.array(), records.array(), packets.array(), bytes.array(), firsts.array(), lasts.array(), flags.array()}
+	rec := array.NewRecordBatch(ConversationsSchema, cols, int64(n))
+	for _, col := range cols {
+		col.Release()
+	}
+	return rec
 }
 
 func (a *Aggregator) talkers(ws, we int64, st *state) arrow.RecordBatch {

@@ -159,9 +159,26 @@ func (w *Worker) str(a *array.String, i int, slot int) uint32 {
 	if c.id != 0 && v == c.s {
 		return c.id
 	}
-	c.id = w.intern(v)
-	c.s = w.a.strAt(c.id)
+	e := &w.recent[recentSlot(v)]
+	if e.id == 0 || e.s != v {
+		e.id = w.intern(v)
+		e.s = w.names[e.id]
+	}
+	c.id, c.s = e.id, e.s
 	return c.id
+}
+
+// recentStrings is the size of a worker's cache of strings.
+const recentStrings = 4096
+
+// recentSlot hashes the length and last eight bytes of s, where interface
+// ids and the like differ.
+func recentSlot(s string) int {
+	var x uint64
+	for i := max(len(s)-8, 0); i < len(s); i++ {
+		x = x<<8 | uint64(s[i])
+	}
+	return int(((x ^ uint64(len(s))) * 0x9e3779b97f4a7c15) >> (64 - 12))
 }
 
 // knownIDs are the interned ids of the values the tables test for.
@@ -229,7 +246,7 @@ const (
 // a new row allocates nothing of its own.
 type state struct {
 	records    int64
-	conv       map[convKey]int32
+	conv       convIndex
 	convKeys   []convKey
 	convVals   []convVal
 	talkers    map[talkerKey]int32
@@ -239,9 +256,12 @@ type state struct {
 	ifaces     map[ifaceKey]*ifaceVal
 }
 
-func newState() *state {
-	return &state{conv: map[convKey]int32{}, talkers: map[talkerKey]int32{},
-		ports: map[portKey]*portVal{}, ifaces: map[ifaceKey]*ifaceVal{}}
+// newState returns an empty state sized for about hint conversations.
+func newState(hint int) *state {
+	st := &state{convKeys: make([]convKey, 0, hint), convVals: make([]convVal, 0, hint),
+		talkers: map[talkerKey]int32{}, ports: map[portKey]*portVal{}, ifaces: map[ifaceKey]*ifaceVal{}}
+	st.conv.init(hint)
+	return st
 }
 
 func (s *state) add(r *rec, exact int, tables which) {
@@ -344,9 +364,9 @@ func (s *state) addTalkers(r *rec, exact int) {
 
 // addConv adds v to the conversation of k.
 func (s *state) addConv(k *convKey, v convVal) {
-	i, ok := s.conv[*k]
-	if !ok {
-		s.conv[*k] = int32(len(s.convKeys))
+	i, found := s.conv.find(k, s.convKeys)
+	if !found {
+		s.conv.insert(k, int32(len(s.convKeys)), s.convKeys)
 		s.convKeys = append(s.convKeys, *k)
 		s.convVals = append(s.convVals, v)
 		return

@@ -1,0 +1,165 @@
+package aggregate
+
+import (
+	"encoding/binary"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/flowlens/flowlens/parser"
+)
+
+// Column writers fill Arrow buffers of a known length directly, without
+// the builders' per-value bookkeeping: the conversations table has as many
+// rows as a window has conversations, often nearly one per record.
+
+// columnSet makes the column writers of a table of n rows.
+type columnSet struct {
+	mem memory.Allocator
+	n   int
+}
+
+func columnsOf(mem memory.Allocator, n int) columnSet { return columnSet{mem, n} }
+
+func (c columnSet) buffer(bytes int) *memory.Buffer {
+	b := memory.NewResizableBuffer(c.mem)
+	b.Resize(bytes)
+	return b
+}
+
+// validity is a bitmap of set values, allocated at the first NULL.
+type validity struct {
+	c     columnSet
+	bits  *memory.Buffer
+	nulls int
+}
+
+func (v *validity) null(i int) {
+	if v.bits == nil {
+		v.bits = v.c.buffer(int(bitutil.BytesForBits(int64(v.c.n))))
+		bitutil.SetBitsTo(v.bits.Bytes(), 0, int64(v.c.n), true)
+	}
+	bitutil.ClearBit(v.bits.Bytes(), i)
+	v.nulls++
+}
+
+func (v *validity) data(dt arrow.DataType, bufs ...*memory.Buffer) arrow.ArrayData {
+	data := array.NewData(dt, v.c.n, append([]*memory.Buffer{v.bits}, bufs...), nil, v.nulls, 0)
+	if v.bits != nil {
+		v.bits.Release()
+	}
+	for _, b := range bufs {
+		b.Release()
+	}
+	return data
+}
+
+type int64Column struct {
+	validity
+	buf  *memory.Buffer
+	vals []int64
+}
+
+func (c columnSet) int64s() *int64Column {
+	b := c.buffer(c.n * 8)
+	return &int64Column{validity: validity{c: c}, buf: b, vals: arrow.Int64Traits.CastFromBytes(b.Bytes())}
+}
+
+func (c *int64Column) set(i int, v int64) { c.vals[i] = v }
+
+func (c *int64Column) array() arrow.Array {
+	d := c.data(arrow.PrimitiveTypes.Int64, c.buf)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// int32Column holds int32 values; negative ones are NULL.
+type int32Column struct {
+	validity
+	buf  *memory.Buffer
+	vals []int32
+}
+
+func (c columnSet) int32s() *int32Column {
+	b := c.buffer(c.n * 4)
+	return &int32Column{validity: validity{c: c}, buf: b, vals: arrow.Int32Traits.CastFromBytes(b.Bytes())}
+}
+
+func (c *int32Column) set(i int, v int32) {
+	if v < 0 {
+		c.null(i)
+		v = 0
+	}
+	c.vals[i] = v
+}
+
+func (c *int32Column) array() arrow.Array {
+	d := c.data(arrow.PrimitiveTypes.Int32, c.buf)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// strColumn holds interned string ids (0 is NULL), written out at the end.
+type strColumn struct {
+	validity
+	ids []uint32
+}
+
+func (c columnSet) strs() *strColumn {
+	return &strColumn{validity: validity{c: c}, ids: make([]uint32, c.n)}
+}
+
+func (c *strColumn) set(i int, id uint32) {
+	if id == 0 {
+		c.null(i)
+	}
+	c.ids[i] = id
+}
+
+func (c *strColumn) array(strs []string) arrow.Array {
+	size := 0
+	for _, id := range c.ids {
+		size += len(strs[id])
+	}
+	offBuf, valBuf := c.c.buffer((c.c.n+1)*4), c.c.buffer(size)
+	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
+	vals := valBuf.Bytes()
+	at := 0
+	for i, id := range c.ids {
+		offs[i] = int32(at)
+		at += copy(vals[at:], strs[id])
+	}
+	offs[c.c.n] = int32(at)
+	d := c.data(arrow.BinaryTypes.String, offBuf, valBuf)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// addrColumn holds 16-byte addresses.
+type addrColumn struct {
+	validity
+	buf  *memory.Buffer
+	vals []byte
+}
+
+func (c columnSet) addrs() *addrColumn {
+	b := c.buffer(c.n * 16)
+	return &addrColumn{validity: validity{c: c}, buf: b, vals: b.Bytes()}
+}
+
+func (c *addrColumn) set(i int, a addr, ok bool) {
+	if !ok {
+		c.null(i)
+		a = addr{}
+	}
+	binary.BigEndian.PutUint64(c.vals[16*i:], a.hi)
+	binary.BigEndian.PutUint64(c.vals[16*i+8:], a.lo)
+}
+
+func (c *addrColumn) array() arrow.Array {
+	d := c.data(parser.IPType, c.buf)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
