@@ -19,10 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -177,6 +175,9 @@ const flushEvery = 1 << 20
 // own region field is absent or NULL (from the input's key; "" for none).
 func (w *Worker) Add(rec arrow.RecordBatch, region string) error {
 	cols := bindColumns(rec)
+	if !w.a.tables.ifaces { // only the interfaces table reads them
+		cols.status, cols.direc = strCol{}, strCol{}
+	}
 	n := int(rec.NumRows())
 	win := int64(w.a.cfg.Window / time.Second)
 	defRegion := w.intern(region)
@@ -363,14 +364,6 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
-}
-
-// view returns the string of row i of a String array without copying; it
-// is valid while the array is.
-func view(a *array.String, i int) string {
-	offs := a.ValueOffsets()
-	b := a.ValueBytes()[offs[i]:offs[i+1]]
-	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // OpenWindows returns the number of windows held: merged and not yet closed.

@@ -193,6 +193,9 @@ func (a *Aggregator) conversationOrder(st *state) []int32 {
 		return cmpAddr(x.ifDst, y.ifDst)
 	}
 	order := make([]int32, len(keys))
+	if grouped := a.orderByInterface(keys, order, full); grouped {
+		return order
+	}
 	if len(r) >= 1<<rankBits { // too many strings to pack: compare the keys
 		for i := range order {
 			order[i] = int32(i)
@@ -220,6 +223,70 @@ func (a *Aggregator) conversationOrder(st *state) []int32 {
 		order[i] = tmp[i].row
 	}
 	return order
+}
+
+// orderByInterface fills order when every interface's conversations share
+// one region and account, as they do in flow logs: a counting sort by
+// interface, the interfaces ordered by region, account and interface, then
+// a sort of each interface's few rows by source and key. It reports false,
+// leaving order to the general sort, when an interface spans regions or
+// accounts.
+func (a *Aggregator) orderByInterface(keys []convKey, order []int32, full func(x, y *convKey) int) bool {
+	r := a.ranks
+	type group struct {
+		region, account, iface uint32 // ranks
+		start, n               int32
+	}
+	groups := make([]group, len(r)) // by interface id
+	for i := range keys {
+		k := &keys[i]
+		g := &groups[k.iface]
+		if g.n == 0 {
+			g.region, g.account, g.iface = r[k.region], r[k.account], r[k.iface]
+		} else if g.region != r[k.region] || g.account != r[k.account] {
+			return false
+		}
+		g.n++
+	}
+	used := make([]*group, 0, 64)
+	for i := range groups {
+		if groups[i].n > 0 {
+			used = append(used, &groups[i])
+		}
+	}
+	slices.SortFunc(used, func(x, y *group) int {
+		return cmp.Or(cmp.Compare(x.region, y.region), cmp.Compare(x.account, y.account), cmp.Compare(x.iface, y.iface))
+	})
+	at := int32(0)
+	for _, g := range used {
+		g.start, at = at, at+g.n
+		g.n = 0
+	}
+	type entry struct {
+		src addr
+		row int32
+	}
+	tmp := make([]entry, len(keys))
+	for i := range keys {
+		g := &groups[keys[i].iface]
+		tmp[g.start+g.n] = entry{keys[i].src, int32(i)}
+		g.n++
+	}
+	for _, g := range used {
+		part := tmp[g.start : g.start+g.n]
+		if len(part) > 1 {
+			slices.SortFunc(part, func(x, y entry) int {
+				if x.src != y.src {
+					return cmpAddr(x.src, y.src)
+				}
+				return full(&keys[x.row], &keys[y.row])
+			})
+		}
+	}
+	for i := range tmp {
+		order[i] = tmp[i].row
+	}
+	return true
 }
 
 func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -37,8 +38,30 @@ type rec struct {
 type columns struct {
 	start, end, packets, bytes                    *array.Int64
 	dstport, proto, flags                         *array.Int32
-	region, account, iface, action, status, direc *array.String
+	region, account, iface, action, status, direc strCol
 	src, dst, pktSrc, pktDst                      *array.FixedSizeBinary
+}
+
+// strCol is a string column with its offsets and bytes at hand; a nil
+// array when the batch lacks the field.
+type strCol struct {
+	a    *array.String
+	offs []int32
+	data []byte
+}
+
+func bindStr(a arrow.Array) strCol {
+	s, ok := a.(*array.String)
+	if !ok {
+		return strCol{}
+	}
+	return strCol{s, s.ValueOffsets(), s.ValueBytes()}
+}
+
+// view returns row i without copying; it is valid while the array is.
+func (c *strCol) view(i int) string {
+	b := c.data[c.offs[i]:c.offs[i+1]]
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 func bindColumns(r arrow.RecordBatch) *columns {
@@ -56,12 +79,12 @@ func bindColumns(r arrow.RecordBatch) *columns {
 	c.dstport, _ = get("dstport").(*array.Int32)
 	c.proto, _ = get("protocol").(*array.Int32)
 	c.flags, _ = get("tcp_flags").(*array.Int32)
-	c.region, _ = get("region").(*array.String)
-	c.account, _ = get("account_id").(*array.String)
-	c.iface, _ = get("interface_id").(*array.String)
-	c.action, _ = get("action").(*array.String)
-	c.status, _ = get("log_status").(*array.String)
-	c.direc, _ = get("flow_direction").(*array.String)
+	c.region = bindStr(get("region"))
+	c.account = bindStr(get("account_id"))
+	c.iface = bindStr(get("interface_id"))
+	c.action = bindStr(get("action"))
+	c.status = bindStr(get("log_status"))
+	c.direc = bindStr(get("flow_direction"))
 	c.src, _ = get("srcaddr").(*array.FixedSizeBinary)
 	c.dst, _ = get("dstaddr").(*array.FixedSizeBinary)
 	c.pktSrc, _ = get("pkt_srcaddr").(*array.FixedSizeBinary)
@@ -113,12 +136,12 @@ func (c *columns) row(i int, w *Worker, defRegion uint32) (rec, bool) {
 		r.flags = f | flagsKnown
 	}
 	r.region = defRegion
-	if id := w.str(c.region, i, slotRegion); id != 0 {
+	if id := w.str(&c.region, i, slotRegion); id != 0 {
 		r.region = id
 	}
-	r.account, r.iface = w.str(c.account, i, slotAccount), w.str(c.iface, i, slotIface)
-	r.action, r.logStatus = w.str(c.action, i, slotAction), w.str(c.status, i, slotStatus)
-	r.direction = w.str(c.direc, i, slotDirection)
+	r.account, r.iface = w.str(&c.account, i, slotAccount), w.str(&c.iface, i, slotIface)
+	r.action, r.logStatus = w.str(&c.action, i, slotAction), w.str(&c.status, i, slotStatus)
+	r.direction = w.str(&c.direc, i, slotDirection)
 	r.ifSrc, r.hasIfSrc = ip(c.src, i)
 	r.ifDst, r.hasIfDst = ip(c.dst, i)
 	r.src, r.hasSrc = r.ifSrc, r.hasIfSrc
@@ -150,11 +173,11 @@ const (
 )
 
 // str interns row i of a (0 when a is missing or the value NULL).
-func (w *Worker) str(a *array.String, i int, slot int) uint32 {
-	if a == nil || a.IsNull(i) {
+func (w *Worker) str(a *strCol, i int, slot int) uint32 {
+	if a.a == nil || a.a.IsNull(i) {
 		return 0
 	}
-	v := view(a, i)
+	v := a.view(i)
 	c := &w.last[slot]
 	if c.id != 0 && v == c.s {
 		return c.id
