@@ -28,6 +28,7 @@ Usage:
   flowlens analyze [flags] INPUT... [--out DIR]
                                       parse inputs, report counts, write Parquet for Athena
   flowlens ddl --location s3://B/P/   print the Athena CREATE TABLE for output stored there
+  flowlens report DIR                 write DIR/report.html: an output as charts, for people
   flowlens gen --out DIR --size 1GB   write a synthetic archive in the S3 layout
   flowlens bench [--in INPUT,...]     measure throughput stage by stage
   flowlens version                    print the version
@@ -66,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return analyze(args[1:], stdout, stderr)
 	case "ddl":
 		return ddl(args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(args[1:], stdout, stderr)
 	case "gen":
 		return gen(args[1:], stdout, stderr)
 	case "bench":
@@ -77,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "flowlens: unknown command %q (want analyze, ddl, gen, bench, version or help)\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "flowlens: unknown command %q (want analyze, ddl, report, gen, bench, version or help)\n\n%s", args[0], usage)
 		return exitUsage
 	}
 }

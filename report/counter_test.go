@@ -1,0 +1,66 @@
+package report
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestCounterExactWithinCapacity: with no more keys than the capacity the
+// sums and their order are exact.
+func TestCounterExactWithinCapacity(t *testing.T) {
+	c := newCounter(8, cmp.Compare[int])
+	for k := range 8 {
+		for range k + 1 {
+			c.add(k, [2]int64{int64(k), 1}, nil)
+		}
+	}
+	c.add(3, [2]int64{0, 0}, nil)  // a zero weight changes nothing
+	c.add(99, [2]int64{0, 0}, nil) // and adds no key
+	top := c.top(3)
+	if c.evicted || len(c.heap) != 8 || len(top) != 3 {
+		t.Fatalf("evicted %v, %d keys, top %v", c.evicted, len(c.heap), top)
+	}
+	for i, want := range []int{7, 6, 5} {
+		e := top[i]
+		if e.key != want || e.parts != [2]int64{int64(want * (want + 1)), int64(want + 1)} || e.err != 0 || e.sum != e.parts[0]+e.parts[1] {
+			t.Errorf("top %d = %+v, want key %d exact", i, e, want)
+		}
+	}
+}
+
+// TestCounterBoundedAndHeavyKeysKept streams many light keys and a few
+// heavy ones through a small counter: it never holds more than its
+// capacity, keeps every heavy key, and each sum bounds the truth from above
+// by at most its error.
+func TestCounterBoundedAndHeavyKeysKept(t *testing.T) {
+	const capacity = 64
+	c := newCounter(capacity, cmp.Compare[int])
+	truth := map[int]int64{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 200_000 {
+		k := 1000 + rng.IntN(50_000) // light: about 4 each
+		if i%10 == 0 {
+			k = i / 10 % 5 // heavy: 4,000 each
+		}
+		w := int64(1 + rng.IntN(3))
+		truth[k] += w
+		c.add(k, [2]int64{w, 0}, nil)
+		if len(c.heap) > capacity || len(c.pos) != len(c.heap) {
+			t.Fatalf("%d keys in the heap, %d in the index, capacity %d", len(c.heap), len(c.pos), capacity)
+		}
+	}
+	if !c.evicted {
+		t.Fatal("no eviction: the test does not exercise Space-Saving")
+	}
+	for i, e := range c.top(5) {
+		if e.key >= 5 {
+			t.Errorf("top %d is light key %d (%d)", i, e.key, e.sum)
+		}
+	}
+	for _, e := range c.heap {
+		if e.sum < truth[e.key] || e.sum-e.err > truth[e.key] {
+			t.Errorf("key %d: sum %d, error %d, truth %d", e.key, e.sum, e.err, truth[e.key])
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/flowlens/flowlens/athena"
+)
+
+// readManifest reads the manifest of dir: _manifest.json, or when there is
+// none, the manifests of the shards of a sharded job
+// (_manifest.shard-I-of-N.json) merged into one. Errors name the file.
+func readManifest(dir string) (m *athena.Manifest, shards int, err error) {
+	m, err = athena.ReadManifest(dir)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		if _, named := errors.AsType[*fs.PathError](err); err != nil && !named {
+			err = fmt.Errorf("%s: %w", filepath.Join(dir, athena.ManifestName), err)
+		}
+		return m, 0, err
+	}
+	pattern := strings.TrimSuffix(athena.ManifestName, ".json") + ".shard-*.json"
+	paths, _ := filepath.Glob(filepath.Join(dir, pattern)) // the pattern is valid
+	if len(paths) == 0 {
+		return nil, 0, fmt.Errorf("%w (not an output directory of flowlens analyze, or its run did not finish)", err)
+	}
+	merged := &athena.Manifest{}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, 0, err
+		}
+		var s athena.Manifest
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", path, err)
+		}
+		merge(merged, &s)
+	}
+	return merged, len(paths), nil
+}
+
+// merge adds the manifest of one shard to m: its tables' files, its files,
+// inputs and totals; the run spans from the first start to the last finish.
+func merge(m, s *athena.Manifest) {
+	if m.RunID == "" {
+		m.Version, m.RunID, m.Tool, m.Started, m.Finished = s.Version, s.RunID, s.Tool, s.Started, s.Finished
+	}
+	m.Started, m.Finished = min(m.Started, s.Started), max(m.Finished, s.Finished) // RFC 3339 in UTC sorts as text
+	for _, st := range s.Tables {
+		i := slices.IndexFunc(m.Tables, func(t athena.TableManifest) bool { return t.Name == st.Name })
+		if i < 0 {
+			m.Tables = append(m.Tables, athena.TableManifest{Name: st.Name, Dir: st.Dir})
+			i = len(m.Tables) - 1
+		}
+		t := &m.Tables[i]
+		t.Rows += st.Rows
+		t.Bytes += st.Bytes
+		t.Files = append(t.Files, st.Files...)
+	}
+	m.Files = append(m.Files, s.Files...)
+	m.Inputs = append(m.Inputs, s.Inputs...)
+	m.Totals.Inputs += s.Totals.Inputs
+	m.Totals.FailedInputs += s.Totals.FailedInputs
+	m.Totals.Records += s.Totals.Records
+	m.Totals.InvalidLines += s.Totals.InvalidLines
+	m.Totals.TextBytes += s.Totals.TextBytes
+	m.Totals.OutputFiles += s.Totals.OutputFiles
+	m.Totals.OutputBytes += s.Totals.OutputBytes
+	if late, ok := s.Extra["late_records"].(float64); ok {
+		if m.Extra == nil {
+			m.Extra = map[string]any{}
+		}
+		sum, _ := m.Extra["late_records"].(float64)
+		m.Extra["late_records"] = sum + late
+	}
+}
