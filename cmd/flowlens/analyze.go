@@ -23,6 +23,7 @@ import (
 	"github.com/flowlens/flowlens/detect"
 	"github.com/flowlens/flowlens/parser"
 	"github.com/flowlens/flowlens/pipeline"
+	"github.com/flowlens/flowlens/report"
 )
 
 const analyzeUsage = `Usage: flowlens analyze [flags] INPUT... [--out DIR | --out s3://BUCKET/PREFIX/]
@@ -47,6 +48,7 @@ With --out DIR it also writes the records as Parquet for Athena:
                                                       traffic per --window
   DIR/findings.jsonl, DIR/findings/region=R/date=D/    what the detectors found
   DIR/athena.sql                                      CREATE TABLE with partition projection
+  DIR/report.html                                     the output as charts for people (flowlens report)
   DIR/_manifest.json                                  every file and input, written last
 The output is committed atomically: a run that fails or is interrupted
 leaves the previous output as it was, and a rerun replaces it. With --out
@@ -287,6 +289,15 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	if m := res.Manifest; m != nil {
 		fmt.Fprintf(stdout, "output: %s: %d records; %d tables in %d files, %.1f MB; %s and %s written\n", f.out,
 			m.Totals.Records, len(m.Tables), m.Totals.OutputFiles, float64(m.Totals.OutputBytes)/1e6, athena.DDLName, athena.ManifestName)
+		if store == nil {
+			// The report is derived from the committed output, so it is
+			// written after the commit; a failure to write it fails nothing.
+			if path, err := report.Write(f.out); err != nil {
+				log.Error("cannot write the report", "err", err)
+			} else {
+				fmt.Fprintf(stdout, "report: %s\n", path)
+			}
+		}
 		if late := res.LateRecords; late > 0 {
 			log.Warn("records arrived after their aggregation window had closed; raise --lateness", "records", late)
 		}
