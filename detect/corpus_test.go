@@ -14,11 +14,12 @@ import (
 	"github.com/flowlens/flowlens/pipeline"
 )
 
-// runCorpus generates the labelled corpus and detects over it.
-func runCorpus(t *testing.T, jobs int) (bench.Labels, []detect.Finding) {
+// runCorpus generates the labelled corpus of the given hours and detects
+// over it.
+func runCorpus(t *testing.T, hours, jobs int) (bench.Labels, []detect.Finding) {
 	t.Helper()
 	dir := t.TempDir()
-	labels, err := bench.GenerateCorpus(bench.CorpusConfig{Dir: dir, Seed: 7})
+	labels, err := bench.GenerateCorpus(bench.CorpusConfig{Dir: dir, Seed: 7, Hours: hours})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +55,8 @@ func matches(f *detect.Finding, a *bench.Attack) bool {
 // no look-alike may be flagged. Precision counts a finding as true when its
 // source is an attacker.
 func TestLabelledCorpus(t *testing.T) {
-	labels, findings := runCorpus(t, 2)
-	if _, serial := runCorpus(t, 1); !reflect.DeepEqual(serial, findings) {
-		t.Errorf("findings differ between 1 and 2 jobs: %d and %d", len(serial), len(findings))
-	}
+	t.Parallel()
+	labels, findings := runCorpus(t, 6, 2)
 	attackers := map[string]bool{}
 	for _, a := range labels.Attacks {
 		attackers[a.Source] = true
@@ -112,5 +111,16 @@ func TestLabelledCorpus(t *testing.T) {
 		if !attackers[f.Source] {
 			t.Logf("finding on a source that is no attacker: %s %s %s", f.Kind, f.Source, f.Explanation)
 		}
+	}
+}
+
+// TestCorpusDeterministic: the findings do not depend on the number of
+// inputs read at once.
+func TestCorpusDeterministic(t *testing.T) {
+	t.Parallel()
+	_, parallel := runCorpus(t, 2, 2)
+	_, serial := runCorpus(t, 2, 1)
+	if len(parallel) < 10 || !reflect.DeepEqual(serial, parallel) {
+		t.Errorf("findings differ between 1 and 2 jobs: %d and %d", len(serial), len(parallel))
 	}
 }

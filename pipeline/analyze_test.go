@@ -548,7 +548,7 @@ func aggregateInt(name string) bool {
 // a rerun writes the same findings.
 func TestFindingsOutput(t *testing.T) {
 	corpus := t.TempDir()
-	if _, err := bench.GenerateCorpus(bench.CorpusConfig{Dir: corpus, Seed: 3, Hours: 3}); err != nil {
+	if _, err := bench.GenerateCorpus(bench.CorpusConfig{Dir: corpus, Seed: 3, Hours: 2}); err != nil {
 		t.Fatal(err)
 	}
 	srcs, err := archive.Expand([]string{filepath.Join(corpus, "AWSLogs")})

@@ -25,12 +25,12 @@ import (
 	"github.com/flowlens/flowlens/pipeline"
 )
 
-// s3Corpus generates a two-hour labelled corpus, uploads it under
+// s3Corpus generates a one-hour labelled corpus, uploads it under
 // s3://logs/archive/ and returns its local sources.
 func s3Corpus(t *testing.T, srv *s3test.Server) []archive.Source {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := bench.GenerateCorpus(bench.CorpusConfig{Dir: dir, Seed: 5, Hours: 2}); err != nil {
+	if _, err := bench.GenerateCorpus(bench.CorpusConfig{Dir: dir, Seed: 5, Hours: 1}); err != nil {
 		t.Fatal(err)
 	}
 	srcs, err := archive.Expand([]string{filepath.Join(dir, "AWSLogs")})
@@ -65,7 +65,7 @@ func s3Client(t *testing.T, endpoint string) *s3.Client {
 func listS3(t *testing.T, client archive.S3API) []archive.Source {
 	t.Helper()
 	srcs, err := archive.ListS3(context.Background(), client, archive.S3Query{Bucket: "logs", Prefix: "archive/",
-		Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC),
+		Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 1, 1, 0, 0, 0, time.UTC),
 		Read: archive.S3ReadOptions{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ func TestS3InAndOut(t *testing.T) {
 	run := cfg
 	run.Inputs = srcs
 	run.Store = &athena.S3Store{Client: client, Bucket: "out", Prefix: "flowlens/", PartSize: 5 << 20,
-		MultipartAbove: 1 << 20, SSE: "AES256"}
+		MultipartAbove: 256 << 10, SSE: "AES256"}
 	got, err := pipeline.Analyze(context.Background(), run)
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +254,7 @@ func TestS3CommitCancelled(t *testing.T) {
 	srv.CreateBucket(t, "out")
 	run := func(prefix string, client athena.S3Client, ctx context.Context) (*pipeline.Result, error) {
 		return pipeline.Analyze(ctx, pipeline.Config{Inputs: local, Aggregate: &aggregate.Config{},
-			Store: &athena.S3Store{Client: client, Bucket: "out", Prefix: prefix, MultipartAbove: 1 << 20}})
+			Store: &athena.S3Store{Client: client, Bucket: "out", Prefix: prefix, MultipartAbove: 256 << 10}})
 	}
 	list := func(prefix string) []string {
 		_, keys := download(t, srv.Client, "out", prefix)
