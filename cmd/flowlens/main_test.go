@@ -67,3 +67,54 @@ func TestExitCodes(t *testing.T) {
 	f(exitUsage, "", "--codecs", "bench", "--codecs", "brotli")
 	f(exitUsage, "", "--jobs", "bench", "--jobs", "0")
 }
+
+// TestDetectionFlags runs detection on the labelled corpus from the command
+// line: findings by default, none with --detect=false, no flows table with
+// --findings-only, and thresholds taken from their flags.
+func TestDetectionFlags(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus")
+	var out, errb bytes.Buffer
+	if code := run([]string{"gen", "--labelled", "--hours", "1", "--out", corpus}, &out, &errb); code != exitOK {
+		t.Fatalf("gen: %d %s", code, errb.String())
+	}
+	logs := filepath.Join(corpus, "AWSLogs")
+	analyze := func(args ...string) (string, string) {
+		t.Helper()
+		out.Reset()
+		errb.Reset()
+		if code := run(append([]string{"analyze", logs, "--quiet"}, args...), &out, &errb); code != exitOK {
+			t.Fatalf("%v: exit %d\n%s", args, code, errb.String())
+		}
+		return out.String(), errb.String()
+	}
+	o1 := filepath.Join(dir, "o1")
+	stdout, _ := analyze("--out", o1, "--findings-only")
+	if !strings.Contains(stdout, "findings: ") || strings.Contains(stdout, "findings: 0 HIGH, 0 MEDIUM, 0 LOW") {
+		t.Fatalf("no findings summary:\n%s", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(o1, "flows")); !os.IsNotExist(err) {
+		t.Errorf("--findings-only wrote flows/")
+	}
+	if data, err := os.ReadFile(filepath.Join(o1, "findings.jsonl")); err != nil || !bytes.Contains(data, []byte(`"kind":"port_scan"`)) {
+		t.Errorf("findings.jsonl: %v", err)
+	}
+	// A threshold no scan reaches silences the scan findings.
+	stdout, _ = analyze("--scan-ports", "100000", "--sweep-hosts", "100000", "--slow-scan-ports", "100000", "--slow-sweep-hosts", "100000")
+	if strings.Contains(stdout, "port_scan") || strings.Contains(stdout, "horizontal_scan") {
+		t.Errorf("scan findings above their thresholds:\n%s", stdout)
+	}
+	o2 := filepath.Join(dir, "o2")
+	stdout, _ = analyze("--out", o2, "--detect=false")
+	if strings.Contains(stdout, "findings:") {
+		t.Errorf("--detect=false printed findings")
+	}
+	if _, err := os.Stat(filepath.Join(o2, "findings.jsonl")); !os.IsNotExist(err) {
+		t.Errorf("--detect=false wrote findings.jsonl")
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"analyze", logs, "--exfil-pcr", "3"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "PCR") {
+		t.Errorf("--exfil-pcr 3: exit %d %s", code, errb.String())
+	}
+}
