@@ -16,16 +16,18 @@ const exactTargets = 256
 type window struct {
 	ws, we  int64
 	rows    int64
-	sources map[addr]*sourceWin
+	sources map[addr]int32         // index in list
+	list    []sourceWin            // reused from window to window
 	volumes map[volumeKey][]volume // external traffic, by interface
 }
 
 func (w *window) reset(ws int64) {
 	w.ws, w.we, w.rows = ws, ws, 0
 	if w.sources == nil {
-		w.sources, w.volumes = map[addr]*sourceWin{}, map[volumeKey][]volume{}
+		w.sources, w.volumes = map[addr]int32{}, map[volumeKey][]volume{}
 	}
 	clear(w.sources)
+	w.list = w.list[:0]
 	clear(w.volumes)
 }
 
@@ -48,6 +50,7 @@ func (c *counts) add(r *row) {
 
 // sourceWin is what one source did in the window.
 type sourceWin struct {
+	src                 addr
 	region              string
 	rejected, sensitive counts
 	sensitivePorts      []int32
@@ -84,13 +87,26 @@ type loginWin struct {
 	counts
 }
 
+// source returns the state of source a, made when new; its maps are made
+// when first needed, since most sources fail nothing and log in nowhere.
 func (w *window) source(a addr) *sourceWin {
-	s := w.sources[a]
-	if s == nil {
-		s = &sourceWin{hosts: map[addr]*hostWin{}, ports: map[portProto]*portWin{}, logins: map[loginKey]*loginWin{}}
-		w.sources[a] = s
+	i, ok := w.sources[a]
+	if !ok {
+		i = int32(len(w.list))
+		w.sources[a] = i
+		if len(w.list) < cap(w.list) { // keep the previous window's lists and maps
+			w.list = w.list[:i+1]
+			s := &w.list[i]
+			clear(s.hosts)
+			clear(s.ports)
+			clear(s.logins)
+			*s = sourceWin{src: a, sensitivePorts: s.sensitivePorts[:0], ifaces: s.ifaces[:0],
+				hosts: s.hosts, ports: s.ports, logins: s.logins}
+		} else {
+			w.list = append(w.list, sourceWin{src: a})
+		}
 	}
-	return s
+	return &w.list[i]
 }
 
 // add reads one conversation into the window.
@@ -112,6 +128,9 @@ func (w *window) add(d *Detector, r *row) {
 		}
 	}
 	if r.proto == tcp && d.brute.has(r.dport) && r.packets <= int64(d.cfg.BruteForceMaxPackets)*r.records {
+		if s.logins == nil {
+			s.logins = map[loginKey]*loginWin{}
+		}
 		k := loginKey{r.dst, r.dport}
 		l := s.logins[k]
 		if l == nil && len(s.logins) < d.cfg.MaxTargets {
@@ -127,6 +146,9 @@ func (w *window) add(d *Detector, r *row) {
 	}
 	if !failed(r) {
 		return
+	}
+	if s.hosts == nil {
+		s.hosts, s.ports = map[addr]*hostWin{}, map[portProto]*portWin{}
 	}
 	h := s.hosts[r.dst]
 	if h == nil && len(s.hosts) < d.cfg.MaxTargets {
@@ -157,7 +179,9 @@ func (w *window) add(d *Detector, r *row) {
 // judge runs the short-window detectors over every source of the window.
 func (w *window) judge(d *Detector) {
 	cfg := &d.cfg
-	for src, s := range w.sources {
+	for i := range w.list {
+		s := &w.list[i]
+		src := s.src
 		srcIn := d.internal(src)
 		scanned := false
 		for dst, h := range s.hosts {
