@@ -299,7 +299,7 @@ func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
 	ports, protos, flags := c.int32s(), c.int32s(), c.int32s()
 	records, packets, bytes, firsts, lasts := c.int64s(), c.int64s(), c.int64s(), c.int64s(), c.int64s()
 	for j, i := range order {
-		k, v := &st.convKeys[i], &st.convVals[i]
+		k := &st.convKeys[i]
 		starts.set(j, ws)
 		ends.set(j, we)
 		regions.set(j, k.region)
@@ -312,6 +312,15 @@ func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
 		actions.set(j, k.action)
 		ifSrcs.set(j, k.ifSrc, k.ifMask&1 != 0)
 		ifDsts.set(j, k.ifDst, k.ifMask&2 != 0)
+	}
+	// The counters are read in their own order and scattered to their
+	// rows: stores do not stall as the loads of a gather do.
+	pos := make([]int32, n)
+	for j, i := range order {
+		pos[i] = int32(j)
+	}
+	for i := range st.convVals {
+		v, j := &st.convVals[i], int(pos[i])
 		records.set(j, v.records)
 		packets.set(j, v.packets)
 		bytes.set(j, v.bytes)
