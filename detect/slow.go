@@ -17,8 +17,7 @@ type slowEpoch struct {
 // slowSource is one source's failed contacts over a horizon.
 type slowSource struct {
 	region string
-	hosts  map[addr]*hostWin
-	ports  map[portProto]*portWin
+	failures
 	ifaces []string
 }
 
@@ -38,7 +37,7 @@ func (d *Detector) slowEpoch(ws int64) *slowEpoch {
 func (e *slowEpoch) add(d *Detector, r *row) {
 	s := e.sources[r.src]
 	if s == nil {
-		s = &slowSource{hosts: map[addr]*hostWin{}, ports: map[portProto]*portWin{}}
+		s = &slowSource{}
 		e.sources[r.src] = s
 	}
 	if s.region == "" {
@@ -47,27 +46,7 @@ func (e *slowEpoch) add(d *Detector, r *row) {
 	if r.iface != "" {
 		s.ifaces = appendListed(s.ifaces, r.iface)
 	}
-	h := s.hosts[r.dst]
-	if h == nil && len(s.hosts) < d.cfg.MaxTargets {
-		h = &hostWin{}
-		s.hosts[r.dst] = h
-	}
-	pk := portProto{r.dport, r.proto}
-	p := s.ports[pk]
-	if p == nil && len(s.ports) < d.cfg.MaxTargets {
-		p = &portWin{}
-		s.ports[pk] = p
-	}
-	if h != nil {
-		h.add(r)
-		h.failed.Add(uint64(uint32(r.dport))<<8|uint64(uint8(r.proto)), exactTargets)
-		h.failedPorts = appendListed(h.failedPorts, r.dport)
-	}
-	if p != nil {
-		p.add(r)
-		p.failed.Add(r.dst.hash(), exactTargets)
-		p.failedHosts = appendListedFunc(p.failedHosts, r.dst, compareAddr)
-	}
+	s.failures.add(r, d.cfg.MaxTargets)
 }
 
 // slowGrace is how long after its end a horizon stays open for late rows.

@@ -55,9 +55,45 @@ type sourceWin struct {
 	rejected, sensitive counts
 	sensitivePorts      []int32
 	ifaces              []string
-	hosts               map[addr]*hostWin      // by destination
-	ports               map[portProto]*portWin // by destination port
-	logins              map[loginKey]*loginWin // by destination and login port
+	failures
+	logins map[loginKey]*loginWin // by destination and login port
+}
+
+// failures are one source's failed contacts, by destination host and by
+// destination port, each bounded by MaxTargets entries (the rest are only
+// counted by the Detector's stats).
+type failures struct {
+	hosts map[addr]*hostWin
+	ports map[portProto]*portWin
+}
+
+// add counts a failed contact; false when a bound left it untracked.
+func (f *failures) add(r *row, maxTargets int) bool {
+	if f.hosts == nil {
+		f.hosts, f.ports = map[addr]*hostWin{}, map[portProto]*portWin{}
+	}
+	h := f.hosts[r.dst]
+	if h == nil && len(f.hosts) < maxTargets {
+		h = &hostWin{}
+		f.hosts[r.dst] = h
+	}
+	pk := portProto{r.dport, r.proto}
+	p := f.ports[pk]
+	if p == nil && len(f.ports) < maxTargets {
+		p = &portWin{}
+		f.ports[pk] = p
+	}
+	if h != nil {
+		h.add(r)
+		h.failed.Add(uint64(uint32(r.dport))<<8|uint64(uint8(r.proto)), exactTargets)
+		h.failedPorts = appendListed(h.failedPorts, r.dport)
+	}
+	if p != nil {
+		p.add(r)
+		p.failed.Add(r.dst.hash(), exactTargets)
+		p.failedHosts = appendListedFunc(p.failedHosts, r.dst, compareAddr)
+	}
+	return h != nil && p != nil
 }
 
 type portProto struct{ port, proto int32 }
@@ -101,7 +137,7 @@ func (w *window) source(a addr) *sourceWin {
 			clear(s.ports)
 			clear(s.logins)
 			*s = sourceWin{src: a, sensitivePorts: s.sensitivePorts[:0], ifaces: s.ifaces[:0],
-				hosts: s.hosts, ports: s.ports, logins: s.logins}
+				failures: s.failures, logins: s.logins}
 		} else {
 			w.list = append(w.list, sourceWin{src: a})
 		}
@@ -147,32 +183,8 @@ func (w *window) add(d *Detector, r *row) {
 	if !failed(r) {
 		return
 	}
-	if s.hosts == nil {
-		s.hosts, s.ports = map[addr]*hostWin{}, map[portProto]*portWin{}
-	}
-	h := s.hosts[r.dst]
-	if h == nil && len(s.hosts) < d.cfg.MaxTargets {
-		h = &hostWin{}
-		s.hosts[r.dst] = h
-	}
-	pk := portProto{r.dport, r.proto}
-	p := s.ports[pk]
-	if p == nil && len(s.ports) < d.cfg.MaxTargets {
-		p = &portWin{}
-		s.ports[pk] = p
-	}
-	if h == nil || p == nil {
+	if !s.failures.add(r, d.cfg.MaxTargets) {
 		d.stats.Untracked++
-	}
-	if h != nil {
-		h.add(r)
-		h.failed.Add(uint64(uint32(r.dport))<<8|uint64(uint8(r.proto)), exactTargets)
-		h.failedPorts = appendListed(h.failedPorts, r.dport)
-	}
-	if p != nil {
-		p.add(r)
-		p.failed.Add(r.dst.hash(), exactTargets)
-		p.failedHosts = appendListedFunc(p.failedHosts, r.dst, compareAddr)
 	}
 }
 
