@@ -81,6 +81,9 @@ func NewS3Client(ctx context.Context, cfg S3Config) (*s3.Client, error) {
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.MaxIdleConnsPerHost = conc
 		tr.MaxConnsPerHost = conc
+		// A server that accepts a request and never answers must not hold
+		// a run: the retryer takes over from the timeout.
+		tr.ResponseHeaderTimeout = 2 * time.Minute
 		if tr.MaxIdleConns < conc {
 			tr.MaxIdleConns = conc
 		}

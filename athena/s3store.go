@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -93,15 +94,30 @@ func (s *S3Store) sse() (types.ServerSideEncryption, *string) {
 	return types.ServerSideEncryption(s.SSE), key
 }
 
+// cancelGrace is how long a request already sent may still run once the
+// run is cancelled.
+const cancelGrace = 30 * time.Second
+
+// withGrace returns a context for requests: cancelled cancelGrace after
+// ctx is, so that a request in flight can finish (its outcome known, for
+// the undo) but a stalled one does not hold a cancelled run for ever.
+func withGrace(ctx context.Context) (context.Context, context.CancelFunc) {
+	g, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(cancelGrace, cancel) })
+	return g, func() { stop(); cancel() }
+}
+
 // Put uploads the file at path as rel. Cancelling ctx stops the upload
-// between requests: a request already sent is let finish, so that whatever
-// the store has is known to the caller, which can then delete it (a request
-// abandoned midway may still complete on the server after the caller's
-// clean-up).
+// between requests: a request already sent is let finish for up to
+// cancelGrace, so that whatever the store has is known to the caller, which
+// can then delete it (a request abandoned midway may still complete on the
+// server after the caller's clean-up).
 func (s *S3Store) Put(ctx context.Context, rel, path string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	req, done := withGrace(ctx)
+	defer done()
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -121,18 +137,17 @@ func (s *S3Store) Put(ctx context.Context, rel, path string) error {
 	}
 	sse, kmsKey := s.sse()
 	if st.Size() <= above {
-		_, err := s.Client.PutObject(context.WithoutCancel(ctx), &s3.PutObjectInput{Bucket: &s.Bucket, Key: aws.String(s.key(rel)), Body: f,
+		_, err := s.Client.PutObject(req, &s3.PutObjectInput{Bucket: &s.Bucket, Key: aws.String(s.key(rel)), Body: f,
 			ContentLength: aws.Int64(st.Size()), ServerSideEncryption: sse, SSEKMSKeyId: kmsKey})
 		return err
 	}
-	return s.multipart(ctx, s.key(rel), f, st.Size(), part)
+	return s.multipart(ctx, req, s.key(rel), f, st.Size(), part)
 }
 
 // multipart uploads f in parts, four at a time, and completes the upload,
-// or aborts it.
-func (s *S3Store) multipart(ctx context.Context, key string, f *os.File, size, part int64) (err error) {
+// or aborts it; requests run under req (see Put), ctx says when to stop.
+func (s *S3Store) multipart(ctx, req context.Context, key string, f *os.File, size, part int64) (err error) {
 	sse, kmsKey := s.sse()
-	req := context.WithoutCancel(ctx) // see Put
 	up, err := s.Client.CreateMultipartUpload(req, &s3.CreateMultipartUploadInput{Bucket: &s.Bucket, Key: &key,
 		ServerSideEncryption: sse, SSEKMSKeyId: kmsKey})
 	if err != nil {
@@ -140,7 +155,9 @@ func (s *S3Store) multipart(ctx context.Context, key string, f *os.File, size, p
 	}
 	defer func() {
 		if err != nil {
-			_, aerr := s.Client.AbortMultipartUpload(req,
+			abort, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
+			defer cancel()
+			_, aerr := s.Client.AbortMultipartUpload(abort,
 				&s3.AbortMultipartUploadInput{Bucket: &s.Bucket, Key: &key, UploadId: up.UploadId})
 			if aerr != nil {
 				err = errors.Join(err, fmt.Errorf("cannot abort the upload: %w", aerr))

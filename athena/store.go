@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -67,13 +68,16 @@ func ShardLabel(i, n int) string { return fmt.Sprintf("shard-%04d-of-%04d", i, n
 // deleted first, so that from then on nothing claims to be complete; then
 // the new run's own files (unique names) are put, several at once; then the
 // files whose names the previous run used too (findings.jsonl), each read
-// first so that it can be put back; then the previous run's files that the
-// new run did not rewrite are deleted; then the DDL, and the manifest last.
-// If a put fails or ctx is cancelled, every new file is deleted (also one
-// whose put was cut off after the store had it), the rewritten ones are put
-// back and the previous manifest restored: the previous output is as it
-// was. (S3 readers may see both runs' table files between the puts and the
-// deletes; the manifest names the complete set.)
+// first so that it can be put back; then the DDL, and the manifest: the
+// commit point. Until then, a failure or cancellation undoes every step:
+// the new files are deleted (also one whose put was cut off after the store
+// had it), the rewritten ones put back (or deleted when they were new) and
+// the previous manifest restored, leaving the previous output as it was.
+// After it, the previous run's files that the new run did not rewrite are
+// deleted; should that fail, the run is still committed and the error is a
+// *CleanupError naming the files left. (S3 readers may see both runs' table
+// files between the puts and the deletes; the manifest names the complete
+// set.)
 func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err error) {
 	st := o.store
 	name := o.ShardName(ManifestName)
@@ -100,20 +104,22 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 			fresh = append(fresh, rel)
 		}
 	}
-	if prev != nil {
-		if err := st.Delete(ctx, []string{name}); err != nil {
-			return fmt.Errorf("cannot delete the previous manifest: %w", err)
-		}
-	}
 	backups := map[string][]byte{}
+	var attempted []string // rewritten files whose put was tried
+	committed := false
 	defer func() {
-		if err == nil {
+		if err == nil || committed {
 			return
 		}
-		quiet := context.WithoutCancel(ctx)
-		undo := st.Delete(quiet, fresh)
-		for rel, data := range backups {
-			undo = errors.Join(undo, o.putBytes(quiet, rel, data))
+		quiet, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute) // bounded, whatever the store does
+		defer cancel()
+		undo := st.Delete(quiet, append(slices.Clone(fresh), name))
+		for _, rel := range attempted {
+			if data, ok := backups[rel]; ok {
+				undo = errors.Join(undo, o.putBytes(quiet, rel, data))
+			} else {
+				undo = errors.Join(undo, st.Delete(quiet, []string{rel}))
+			}
 		}
 		if prev != nil {
 			undo = errors.Join(undo, o.putBytes(quiet, name, prevData))
@@ -122,6 +128,11 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 			err = errors.Join(err, fmt.Errorf("cannot restore the previous output: %w", undo))
 		}
 	}()
+	if prev != nil {
+		if err := st.Delete(ctx, []string{name}); err != nil {
+			return fmt.Errorf("cannot delete the previous manifest: %w", err)
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for _, rel := range fresh {
@@ -143,22 +154,15 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 		if err == nil {
 			backups[rel] = data
 		}
+		attempted = append(attempted, rel)
 		if err := st.Put(ctx, rel, o.path(rel)); err != nil {
 			return fmt.Errorf("cannot commit %s: %w", rel, err)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if prevDDL, err := st.Read(ctx, DDLName); err == nil {
+		backups[DDLName] = prevDDL
 	}
-	var stale []string
-	for _, rel := range old {
-		if !slices.Contains(fresh, rel) && !slices.Contains(rewritten, rel) {
-			stale = append(stale, rel)
-		}
-	}
-	if err := st.Delete(ctx, stale); err != nil {
-		return fmt.Errorf("cannot delete the previous run's files: %w", err)
-	}
+	attempted = append(attempted, DDLName)
 	if err := o.putBytes(ctx, DDLName, []byte(ddl)); err != nil {
 		return err
 	}
@@ -169,8 +173,34 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 	if err := o.putBytes(ctx, name, append(data, '\n')); err != nil {
 		return err
 	}
+	committed = true
+	var stale []string
+	for _, rel := range old {
+		if !slices.Contains(fresh, rel) && !slices.Contains(rewritten, rel) {
+			stale = append(stale, rel)
+		}
+	}
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute) // committed: finish the clean-up
+	defer cancel()
+	if err := st.Delete(cleanup, stale); err != nil {
+		return &CleanupError{Files: stale, Err: err}
+	}
 	return os.RemoveAll(o.staging)
 }
+
+// CleanupError reports a committed run whose store still holds files of the
+// previous run that it could not delete: Athena may see their rows twice
+// until they are removed.
+type CleanupError struct {
+	Files []string
+	Err   error
+}
+
+func (e *CleanupError) Error() string {
+	return fmt.Sprintf("committed, but %d files of the previous run could not be deleted (first %s): %v", len(e.Files), e.Files[0], e.Err)
+}
+
+func (e *CleanupError) Unwrap() error { return e.Err }
 
 // putBytes stages data as rel and puts it.
 func (o *Output) putBytes(ctx context.Context, rel string, data []byte) error {

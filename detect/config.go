@@ -79,7 +79,8 @@ type Config struct {
 	ExfilZ float64
 	// ExfilPCR is the least producer/consumer ratio (sent−received over
 	// sent+received, toward external addresses) of an exfiltrating host.
-	// Default 0.4: Bullard and Gerth's "email-like export" reference.
+	// Default 0.4: Bullard and Gerth's "email-like export" reference; 0
+	// takes the default, -1 accepts any ratio.
 	ExfilPCR float64
 	// ExfilBaselineWindows is the number of other windows a host needs for
 	// a baseline; fewer is a cold start, judged by PCR and volume alone.
@@ -165,6 +166,9 @@ func (c Config) Validate() error {
 	c = c.Defaults()
 	if c.ExfilPCR < -1 || c.ExfilPCR > 1 {
 		return fmt.Errorf("exfiltration PCR %g is outside [-1, 1]", c.ExfilPCR)
+	}
+	if c.SlowWindow < time.Second || c.SlowWindow%time.Second != 0 {
+		return fmt.Errorf("slow-scan window %v is not a whole number of seconds", c.SlowWindow)
 	}
 	if c.ExfilMinBytes > c.ExfilCapBytes {
 		return fmt.Errorf("exfiltration minimum %d bytes is above the cap %d", c.ExfilMinBytes, c.ExfilCapBytes)

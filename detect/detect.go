@@ -46,6 +46,7 @@ type Detector struct {
 
 	win      window               // the window being read
 	slow     map[int64]*slowEpoch // slow-scan state by horizon start
+	judged   map[int64]bool       // horizons judged and forgotten
 	hosts    map[addr]*hostState  // exfiltration and beaconing state of internal hosts
 	findings map[string]*Finding  // by key
 	strs     map[string]string    // interned interface ids and regions
@@ -57,6 +58,7 @@ type Stats struct {
 	Conversations int64 // rows read
 	Windows       int64 // windows judged
 	Untracked     int64 // targets not tracked individually because a source reached MaxTargets
+	TooLate       int64 // failed contacts that arrived after their slow-scan horizon was judged
 }
 
 // New returns a Detector with cfg's thresholds (defaults where zero).
@@ -72,6 +74,7 @@ func New(cfg Config) (*Detector, error) {
 		beaconIgnore:  newPortSet(cfg.BeaconIgnorePorts),
 		extraInternal: cfg.Internal,
 		slow:          map[int64]*slowEpoch{},
+		judged:        map[int64]bool{},
 		hosts:         map[addr]*hostState{},
 		findings:      map[string]*Finding{},
 		strs:          map[string]string{},
@@ -95,7 +98,7 @@ func (a addr) hash() uint64 {
 // internal reports whether a is in RFC 1918 or RFC 4193 space or in one of
 // the configured ranges.
 func (d *Detector) internal(a addr) bool {
-	if a[0] == 0 && a[1] == 0 && [2]byte{a[10], a[11]} == [2]byte{0xff, 0xff} { // IPv4
+	if [12]byte(a[:12]) == [12]byte{10: 0xff, 11: 0xff} { // IPv4, mapped
 		switch {
 		case a[12] == 10, a[12] == 172 && a[13]&0xf0 == 16, a[12] == 192 && a[13] == 168:
 			return true
@@ -270,7 +273,11 @@ func (d *Detector) add(r *row) {
 	srcIn, dstIn := d.internal(r.src), d.internal(r.dst)
 	d.win.add(d, r)
 	if failed(r) {
-		d.slowEpoch(r.ws).add(d, r)
+		if e := d.slowEpoch(r.ws); e != nil {
+			e.add(d, r)
+		} else {
+			d.stats.TooLate++
+		}
 	}
 	if r.accepted && srcIn != dstIn {
 		d.win.addVolume(r)

@@ -44,7 +44,13 @@ func (w *window) addVolume(r *row) {
 // states.
 func (w *window) flushVolumes(d *Detector) {
 	sent := map[*hostState]int64{}
-	for k, vs := range w.volumes {
+	// In key order: the space-saving top-K and the MaxTargets bound depend
+	// on the order volumes arrive in, and results must not.
+	keys := slices.SortedFunc(maps.Keys(w.volumes), func(a, b volumeKey) int {
+		return cmp.Or(compareAddr(a.src, b.src), compareAddr(a.dst, b.dst), cmp.Compare(a.dport, b.dport), cmp.Compare(a.proto, b.proto))
+	})
+	for _, k := range keys {
+		vs := w.volumes[k]
 		v := slices.MaxFunc(vs, func(a, b volume) int {
 			if c := cmp.Compare(a.bytes, b.bytes); c != 0 {
 				return c
@@ -242,8 +248,12 @@ func (d *Detector) judgeExfiltration(h *hostState) {
 	cold := others < int64(cfg.ExfilBaselineWindows)
 	var z float64
 	if !cold {
+		// The peak is taken at its bucket's middle, as the median is, and
+		// the deviation is at least half a bucket: values that all fall in
+		// one bucket (steady traffic) are no outlier.
 		median, mad := h.windows.medianMAD()
-		z = (h.peak - median) / max(1.4826*mad, median/100, 1)
+		peak := histValue(histBucket(h.peak))
+		z = (peak - median) / max(1.4826*mad, median/(2*histSub), 1)
 	}
 	for _, t := range h.top {
 		sure := t.bytes - t.err // a lower bound

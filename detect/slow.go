@@ -26,6 +26,9 @@ func (d *Detector) slowEpoch(ws int64) *slowEpoch {
 	n := int64(d.cfg.SlowWindow.Seconds())
 	start := ws - ((ws%n)+n)%n
 	e := d.slow[start]
+	if e == nil && d.judged[start] {
+		return nil // judged already: rows this late are counted, not judged again
+	}
 	if e == nil {
 		e = &slowEpoch{start: start, end: start + n, scanned: map[addr]bool{}, sources: map[addr]*slowSource{}}
 		d.slow[start] = e
@@ -58,6 +61,7 @@ func (d *Detector) expireSlow(ws int64) {
 		if e.end+slowGrace <= ws {
 			d.judgeSlow(start)
 			delete(d.slow, start)
+			d.judged[start] = true
 		}
 	}
 }

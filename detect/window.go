@@ -228,8 +228,8 @@ func (w *window) judge(d *Detector) {
 				Evidence:    []Evidence{{"distinct_failed_hosts", float64(n), float64(cfg.SweepHosts)}},
 			})
 		}
-		if scanned {
-			d.slowEpoch(w.ws).scanned[src] = true
+		if e := d.slowEpoch(w.ws); scanned && e != nil {
+			e.scanned[src] = true
 		}
 		if n := s.rejected.records; n >= int64(cfg.RejectRecords) {
 			d.fire(&Finding{

@@ -60,6 +60,7 @@ type Result struct {
 	// window had closed (emitted as extra rows).
 	LateRecords int64
 	Findings    []detect.Finding // highest severity first
+	Warnings    []string         // what went wrong without failing the run
 	DetectStats detect.Stats
 	Totals      archive.Totals
 	Manifest    *athena.Manifest // nil without OutDir
@@ -256,7 +257,12 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		ddls = append(ddls, athena.TableDDL{Name: t.Options().Name, Dir: manifests[i].Dir, Columns: cols, Regions: regions, FirstDate: first})
 	}
 	if err := out.Commit(ctx, res.Manifest, athena.DDL(location, ddls)); err != nil {
-		return res, errors.Join(fmt.Errorf("cannot commit the output: %w", err), out.Abort())
+		var ce *athena.CleanupError
+		if !errors.As(err, &ce) {
+			return res, errors.Join(fmt.Errorf("cannot commit the output: %w", err), out.Abort())
+		}
+		res.Warnings = append(res.Warnings, ce.Error())
+		out.Abort() // the staging directory only
 	}
 	res.Elapsed = time.Since(began)
 	return res, nil

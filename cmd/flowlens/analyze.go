@@ -302,6 +302,9 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 			log.Warn("records arrived after their aggregation window had closed; raise --lateness", "records", late)
 		}
 	}
+	for _, w := range res.Warnings {
+		log.Warn(w)
+	}
 	logSummary(log, res)
 	if res.Totals.Failed > 0 {
 		return exitFailed

@@ -40,7 +40,7 @@ func addDetectFlags(fs *flag.FlagSet) *detectFlags {
 	fs.Int64Var(&c.ExfilMinBytes, "exfil-min-bytes", c.ExfilMinBytes, "exfiltration: least bytes to one external address before it is judged (Turbot)")
 	fs.Int64Var(&c.ExfilCapBytes, "exfil-cap-bytes", c.ExfilCapBytes, "exfiltration: bytes to one external address that fire whatever the baseline (Panther)")
 	fs.Float64Var(&c.ExfilZ, "exfil-z", c.ExfilZ, "exfiltration: z-score of the host's busiest window against its others (Panther)")
-	fs.Float64Var(&c.ExfilPCR, "exfil-pcr", c.ExfilPCR, "exfiltration: least producer/consumer ratio of the host (Bullard and Gerth)")
+	fs.Float64Var(&c.ExfilPCR, "exfil-pcr", c.ExfilPCR, "exfiltration: least producer/consumer ratio of the host (Bullard and Gerth); -1 accepts any")
 	fs.IntVar(&c.ExfilBaselineWindows, "exfil-baseline-windows", c.ExfilBaselineWindows, "windows a host needs for a baseline; fewer is a cold start")
 	fs.IntVar(&c.BeaconMinWindows, "beacon-min-windows", c.BeaconMinWindows, "beaconing: least windows with contact (Elastic asks 7 buckets)")
 	fs.Float64Var(&c.BeaconIntervalCV, "beacon-interval-cv", c.BeaconIntervalCV, "beaconing: highest variation of the gaps between contacts")
@@ -73,7 +73,7 @@ func (p portList) String() string {
 }
 
 func (p portList) Set(v string) error {
-	var out []int32
+	out := []int32{} // empty, not nil: an empty list is no list, not the default
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue

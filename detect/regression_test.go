@@ -1,0 +1,105 @@
+package detect_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/flowlens/flowlens/detect"
+)
+
+// TestOrderIndependentVolumes: a host sending to more external addresses
+// than the top-K tracks gives the same findings whatever the order of the
+// rows in each window.
+func TestOrderIndependentVolumes(t *testing.T) {
+	var windows [][]conv
+	for w := range int64(12) {
+		var rows []conv
+		for d := range 20 {
+			b := int64(1 << 20)
+			if d == 7 && w >= 10 {
+				b = 400 << 20 // a burst to one of them at the end
+			}
+			rows = append(rows, conv{ws: w * 300, src: "10.0.0.9", dst: fmt.Sprintf("198.51.100.%d", d+1), dport: 443, proto: 6,
+				flags: 0x1b, action: "ACCEPT", records: 3, packets: 30, bytess: b})
+		}
+		windows = append(windows, rows)
+	}
+	var first string
+	for seed := range uint64(8) {
+		r := rand.New(rand.NewPCG(seed, 1))
+		shuffled := make([][]conv, len(windows))
+		for i, rows := range windows {
+			shuffled[i] = append([]conv(nil), rows...)
+			r.Shuffle(len(rows), func(a, b int) { shuffled[i][a], shuffled[i][b] = shuffled[i][b], shuffled[i][a] })
+		}
+		fs, _ := detectRows(t, detect.Config{}, shuffled...)
+		js, _ := json.Marshal(fs)
+		if seed == 0 {
+			first = string(js)
+			exfil := kinds(fs, detect.KindExfiltration)
+			if len(exfil) != 1 || exfil[0].Targets[0] != "198.51.100.8" {
+				t.Fatalf("findings: %s", js)
+			}
+		} else if string(js) != first {
+			t.Fatalf("order %d gives other findings:\n%s\n%s", seed, js, first)
+		}
+	}
+}
+
+// TestSteadyVolumeIsNoOutlier: a host sending the same large volume every
+// window is not an exfiltration (its busiest window is its usual one).
+func TestSteadyVolumeIsNoOutlier(t *testing.T) {
+	var windows [][]conv
+	for w := range int64(48) {
+		b := int64(45_969_613) + int64(w%3)*700_000 // ±1.5 %
+		windows = append(windows, []conv{{ws: w * 300, src: "10.0.0.4", dst: "203.0.113.50", dport: 443, proto: 6,
+			flags: 0x1b, action: "ACCEPT", records: 10, packets: 40000, bytess: b}})
+	}
+	fs, _ := detectRows(t, detect.Config{}, windows...)
+	if exfil := kinds(fs, detect.KindExfiltration); len(exfil) != 0 {
+		t.Fatalf("steady traffic reported: %+v", exfil[0])
+	}
+}
+
+// TestLateRowsAfterTheHorizon: failed contacts that arrive after their
+// slow-scan horizon was judged are counted, not judged on their own.
+func TestLateRowsAfterTheHorizon(t *testing.T) {
+	probe := func(ws int64, port int32) conv {
+		return conv{ws: ws, src: "192.0.2.77", dst: "10.0.0.5", dport: port, proto: 6, flags: -1, action: "REJECT", records: 1, packets: 1, bytess: 44}
+	}
+	day := int64(86400)
+	var early, late []conv
+	for p := range int32(10) {
+		early = append(early, probe(10*3600, 1000+p))
+		late = append(late, probe(day-300, 2000+p))
+	}
+	next := []conv{probe(day+5400, 9)} // 01:30 the next day: the first day is judged
+	fs, st := detectRows(t, detect.Config{}, early, next, late)
+	if len(fs) != 0 || st.TooLate != 10 {
+		t.Fatalf("findings %+v, stats %+v", fs, st)
+	}
+	fs, _ = detectRows(t, detect.Config{}, early, late, next)
+	if len(fs) != 1 || fs[0].Kind != detect.KindSlowScan {
+		t.Fatalf("in order: %+v", fs)
+	}
+}
+
+func TestConfigRejectsSubsecondSlowWindow(t *testing.T) {
+	if _, err := detect.New(detect.Config{SlowWindow: 500 * time.Millisecond}); err == nil {
+		t.Fatal("a 500 ms slow window was accepted")
+	}
+}
+
+// kinds returns the findings of one kind.
+func kinds(fs []detect.Finding, kind string) []detect.Finding {
+	var out []detect.Finding
+	for _, f := range fs {
+		if f.Kind == kind {
+			out = append(out, f)
+		}
+	}
+	return out
+}
