@@ -75,6 +75,25 @@ func (c *int64Column) array() arrow.Array {
 	return array.MakeFromData(d)
 }
 
+type float64Column struct {
+	validity
+	buf  *memory.Buffer
+	vals []float64
+}
+
+func (c columnSet) float64s() *float64Column {
+	b := c.buffer(c.n * 8)
+	return &float64Column{validity: validity{c: c}, buf: b, vals: arrow.Float64Traits.CastFromBytes(b.Bytes())}
+}
+
+func (c *float64Column) set(i int, v float64) { c.vals[i] = v }
+
+func (c *float64Column) array() arrow.Array {
+	d := c.data(arrow.PrimitiveTypes.Float64, c.buf)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
 // int32Column holds int32 values; negative ones are NULL.
 type int32Column struct {
 	validity

@@ -2,7 +2,6 @@ package aggregate
 
 import (
 	"cmp"
-	"encoding/binary"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -92,29 +91,12 @@ func (a *Aggregator) builder(schema *arrow.Schema, rows int) builder {
 }
 
 func (b builder) i64(col int, v int64) { b.Field(col).(*array.Int64Builder).Append(v) }
-func (b builder) i32(col int, v int32) {
-	if v < 0 {
-		b.Field(col).AppendNull()
-		return
-	}
-	b.Field(col).(*array.Int32Builder).Append(v)
-}
 func (b builder) str(col int, s string, ok bool) {
 	if !ok {
 		b.Field(col).AppendNull()
 		return
 	}
 	b.Field(col).(*array.StringBuilder).Append(s)
-}
-func (b builder) ip(col int, a addr, ok bool) {
-	if !ok {
-		b.Field(col).AppendNull()
-		return
-	}
-	var buf [16]byte
-	binary.BigEndian.PutUint64(buf[:8], a.hi)
-	binary.BigEndian.PutUint64(buf[8:], a.lo)
-	b.Field(col).(*array.FixedSizeBinaryBuilder).Append(buf[:])
 }
 
 // rankStrings orders the interned strings by their text (NULL first), so
@@ -335,60 +317,96 @@ func (a *Aggregator) conversations(ws, we int64, st *state) arrow.RecordBatch {
 	cols := []arrow.Array{starts.array(), ends.array(), regions.array(a.strings.strs), accounts.array(a.strings.strs),
 		ifaces.array(a.strings.strs), srcs.array(), dsts.array(), ports.array(), protos.array(), actions.array(a.strings.strs),
 		ifSrcs.array(), ifDsts.array(), records.array(), packets.array(), bytes.array(), firsts.array(), lasts.array(), flags.array()}
-	rec := array.NewRecordBatch(ConversationsSchema, cols, int64(n))
+	return newRecord(ConversationsSchema, cols, n)
+}
+
+func (a *Aggregator) talkers(ws, we int64, st *state) arrow.RecordBatch {
+	r := a.ranks
+	type order struct {
+		region uint32 // rank
+		a      addr
+		row    int32
+	}
+	rows := make([]order, len(st.talkerKeys))
+	for i := range st.talkerKeys {
+		k := &st.talkerKeys[i]
+		rows[i] = order{r[k.region], k.a, int32(i)}
+	}
+	slices.SortFunc(rows, func(x, y order) int {
+		if x.region != y.region {
+			return cmp.Compare(x.region, y.region)
+		}
+		return cmpAddr(x.a, y.a)
+	})
+	n := len(rows)
+	c := columnsOf(a.mem, n)
+	starts, ends, regions, addrs := c.int64s(), c.int64s(), c.strs(), c.addrs()
+	var counts [9]*int64Column
+	for j := range counts {
+		counts[j] = c.int64s()
+	}
+	pos := make([]int32, n)
+	for j, o := range rows {
+		k := &st.talkerKeys[o.row]
+		starts.set(j, ws)
+		ends.set(j, we)
+		regions.set(j, k.region)
+		addrs.set(j, k.a, true)
+		pos[o.row] = int32(j)
+	}
+	for i := range st.talkerVals { // read in order, scattered to the rows
+		v, j := &st.talkerVals[i], int(pos[i])
+		for m, x := range [...]int64{v.bytesOut, v.packetsOut, v.bytesIn, v.packetsIn, v.peers.Count(), v.ports.Count(), v.records, v.accepted, v.rejected} {
+			counts[m].set(j, x)
+		}
+	}
+	cols := []arrow.Array{starts.array(), ends.array(), regions.array(a.strings.strs), addrs.array()}
+	for _, col := range counts {
+		cols = append(cols, col.array())
+	}
+	return newRecord(TalkersSchema, cols, n)
+}
+
+func (a *Aggregator) ports(ws, we int64, st *state) arrow.RecordBatch {
+	r := a.ranks
+	type row struct {
+		k portKey
+		v *portVal
+	}
+	rows := make([]row, 0, len(st.ports))
+	for k, v := range st.ports {
+		rows = append(rows, row{k, v})
+	}
+	slices.SortFunc(rows, func(x, y row) int {
+		return cmp.Or(cmp.Compare(r[x.k.region], r[y.k.region]), cmp.Compare(x.k.port, y.k.port), cmp.Compare(x.k.proto, y.k.proto))
+	})
+	n := len(rows)
+	c := columnsOf(a.mem, n)
+	starts, ends, regions, ports, protos := c.int64s(), c.int64s(), c.strs(), c.int32s(), c.int32s()
+	records, bytes, sources, rejected, share := c.int64s(), c.int64s(), c.int64s(), c.int64s(), c.float64s()
+	for j, x := range rows {
+		starts.set(j, ws)
+		ends.set(j, we)
+		regions.set(j, x.k.region)
+		ports.set(j, x.k.port)
+		protos.set(j, x.k.proto)
+		records.set(j, x.v.records)
+		bytes.set(j, x.v.bytes)
+		sources.set(j, x.v.sources.Count())
+		rejected.set(j, x.v.rejected)
+		share.set(j, float64(x.v.rejected)/float64(x.v.records))
+	}
+	return newRecord(PortsSchema, []arrow.Array{starts.array(), ends.array(), regions.array(a.strings.strs), ports.array(), protos.array(),
+		records.array(), bytes.array(), sources.array(), rejected.array(), share.array()}, n)
+}
+
+// newRecord makes a batch of the arrays and lets go of them.
+func newRecord(schema *arrow.Schema, cols []arrow.Array, n int) arrow.RecordBatch {
+	rec := array.NewRecordBatch(schema, cols, int64(n))
 	for _, col := range cols {
 		col.Release()
 	}
 	return rec
-}
-
-func (a *Aggregator) talkers(ws, we int64, st *state) arrow.RecordBatch {
-	order := make([]int32, len(st.talkerKeys))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(i, j int32) int {
-		x, y := &st.talkerKeys[i], &st.talkerKeys[j]
-		if x.region != y.region {
-			return a.compare(x.region, y.region)
-		}
-		return cmpAddr(x.a, y.a)
-	})
-	b := a.builder(TalkersSchema, len(order))
-	defer b.Release()
-	for _, i := range order {
-		k, v := &st.talkerKeys[i], &st.talkerVals[i]
-		b.i64(0, ws)
-		b.i64(1, we)
-		b.str(2, a.str(k.region), k.region != 0)
-		b.ip(3, k.a, true)
-		for j, x := range []int64{v.bytesOut, v.packetsOut, v.bytesIn, v.packetsIn, v.peers.Count(), v.ports.Count(), v.records, v.accepted, v.rejected} {
-			b.i64(4+j, x)
-		}
-	}
-	return b.NewRecordBatch()
-}
-
-func (a *Aggregator) ports(ws, we int64, st *state) arrow.RecordBatch {
-	keys := sortedKeys(st.ports, func(x, y portKey) int {
-		return cmp.Or(a.compare(x.region, y.region), cmp.Compare(x.port, y.port), cmp.Compare(x.proto, y.proto))
-	})
-	b := a.builder(PortsSchema, len(keys))
-	defer b.Release()
-	for _, k := range keys {
-		v := st.ports[k]
-		b.i64(0, ws)
-		b.i64(1, we)
-		b.str(2, a.str(k.region), k.region != 0)
-		b.i32(3, k.port)
-		b.i32(4, k.proto)
-		b.i64(5, v.records)
-		b.i64(6, v.bytes)
-		b.i64(7, v.sources.Count())
-		b.i64(8, v.rejected)
-		b.Field(9).(*array.Float64Builder).Append(float64(v.rejected) / float64(v.records))
-	}
-	return b.NewRecordBatch()
 }
 
 func (a *Aggregator) interfaces(ws, we int64, st *state) arrow.RecordBatch {
