@@ -1,18 +1,24 @@
 package aggregate
 
-// convIndex maps conversation keys to their rows in a state: open
-// addressing with linear probing over 8-byte slots that hold a fingerprint
-// of the key's hash and the row, so that a probe reads one slot and
-// compares a 96-byte key only when the fingerprints match. It replaces a
-// Go map whose control groups and keys cost two cache misses per record on
-// the largest table.
-type convIndex struct {
+// hashedKey is a key that hashes itself.
+type hashedKey interface {
+	comparable
+	hash() uint64
+}
+
+// keyIndex maps keys to their rows in a state (the keys themselves live in
+// the state's slice): open addressing with linear probing over 8-byte slots
+// that hold a fingerprint of the key's hash and the row, so that a probe
+// reads one slot and compares a key only when the fingerprints match. It
+// replaces Go maps whose control groups and keys cost two cache misses per
+// record on the largest tables.
+type keyIndex[K hashedKey] struct {
 	slots []uint64 // fingerprint<<32 | row+1; 0 is empty
 	mask  uint64
 	n     int
 }
 
-func (x *convIndex) init(hint int) {
+func (x *keyIndex[K]) init(hint int) {
 	size := 64
 	for size*7 < hint*10 { // keep the load under 0.7
 		size *= 2
@@ -21,8 +27,8 @@ func (x *convIndex) init(hint int) {
 }
 
 // find returns the row of k.
-func (x *convIndex) find(k *convKey, keys []convKey) (int32, bool) {
-	h := k.hash()
+func (x *keyIndex[K]) find(k *K, keys []K) (int32, bool) {
+	h := (*k).hash()
 	fp := h >> 32
 	for i := h & x.mask; ; i = (i + 1) & x.mask {
 		e := x.slots[i]
@@ -39,15 +45,15 @@ func (x *convIndex) find(k *convKey, keys []convKey) (int32, bool) {
 }
 
 // insert adds k, absent, at row.
-func (x *convIndex) insert(k *convKey, row int32, keys []convKey) {
+func (x *keyIndex[K]) insert(k *K, row int32, keys []K) {
 	if (x.n+1)*10 > len(x.slots)*7 {
 		x.grow(keys)
 	}
-	x.put(k.hash(), row)
+	x.put((*k).hash(), row)
 	x.n++
 }
 
-func (x *convIndex) put(h uint64, row int32) {
+func (x *keyIndex[K]) put(h uint64, row int32) {
 	i := h & x.mask
 	for x.slots[i] != 0 {
 		i = (i + 1) & x.mask
@@ -55,7 +61,7 @@ func (x *convIndex) put(h uint64, row int32) {
 	x.slots[i] = h>>32<<32 | uint64(row+1)
 }
 
-func (x *convIndex) grow(keys []convKey) {
+func (x *keyIndex[K]) grow(keys []K) {
 	x.slots = make([]uint64, 2*len(x.slots))
 	x.mask = uint64(len(x.slots) - 1)
 	for row := range keys[:x.n] {
@@ -73,7 +79,7 @@ func mix64(h uint64) uint64 {
 	return h
 }
 
-func (k *convKey) hash() uint64 {
+func (k convKey) hash() uint64 {
 	h := mix64(k.src.hi ^ k.src.lo*0x9e3779b97f4a7c15)
 	h = mix64(h ^ k.dst.hi ^ k.dst.lo*0xc2b2ae3d27d4eb4f)
 	h = mix64(h ^ uint64(k.iface)<<32 ^ uint64(k.account) ^ uint64(uint32(k.dstport))<<48 ^ uint64(uint32(k.proto))<<40 ^
@@ -82,4 +88,8 @@ func (k *convKey) hash() uint64 {
 		h = mix64(h ^ k.ifSrc.hi ^ k.ifSrc.lo*0x9e3779b97f4a7c15 ^ k.ifDst.hi*0xc2b2ae3d27d4eb4f ^ k.ifDst.lo ^ uint64(k.ifMask))
 	}
 	return h
+}
+
+func (k talkerKey) hash() uint64 {
+	return mix64(k.a.hi ^ k.a.lo*0x9e3779b97f4a7c15 ^ uint64(k.region)<<40)
 }

@@ -269,10 +269,10 @@ const (
 // a new row allocates nothing of its own.
 type state struct {
 	records    int64
-	conv       convIndex
+	conv       keyIndex[convKey]
 	convKeys   []convKey
 	convVals   []convVal
-	talkers    map[talkerKey]int32
+	talkers    keyIndex[talkerKey]
 	talkerKeys []talkerKey
 	talkerVals []talkerVal
 	ports      map[portKey]*portVal
@@ -282,8 +282,9 @@ type state struct {
 // newState returns an empty state sized for about hint conversations.
 func newState(hint int) *state {
 	st := &state{convKeys: make([]convKey, 0, hint), convVals: make([]convVal, 0, hint),
-		talkers: map[talkerKey]int32{}, ports: map[portKey]*portVal{}, ifaces: map[ifaceKey]*ifaceVal{}}
+		ports: map[portKey]*portVal{}, ifaces: map[ifaceKey]*ifaceVal{}}
 	st.conv.init(hint)
+	st.talkers.init(hint)
 	return st
 }
 
@@ -406,10 +407,10 @@ func (s *state) addConv(k *convKey, v convVal) {
 // talker returns the index of the talker row of a, made when new.
 func (s *state) talker(region uint32, a addr) int32 {
 	k := talkerKey{region, a}
-	i, ok := s.talkers[k]
+	i, ok := s.talkers.find(&k, s.talkerKeys)
 	if !ok {
 		i = int32(len(s.talkerKeys))
-		s.talkers[k] = i
+		s.talkers.insert(&k, i, s.talkerKeys)
 		s.talkerKeys = append(s.talkerKeys, k)
 		s.talkerVals = append(s.talkerVals, talkerVal{})
 	}
@@ -424,7 +425,7 @@ func (s *state) merge(o *state, exact int) {
 	}
 	for i, k := range o.talkerKeys {
 		v := &o.talkerVals[i]
-		if j, ok := s.talkers[k]; ok {
+		if j, ok := s.talkers.find(&k, s.talkerKeys); ok {
 			g := &s.talkerVals[j]
 			g.bytesOut += v.bytesOut
 			g.packetsOut += v.packetsOut
@@ -436,7 +437,7 @@ func (s *state) merge(o *state, exact int) {
 			g.peers.Merge(&v.peers, exact)
 			g.ports.Merge(&v.ports, exact)
 		} else {
-			s.talkers[k] = int32(len(s.talkerKeys))
+			s.talkers.insert(&k, int32(len(s.talkerKeys)), s.talkerKeys)
 			s.talkerKeys = append(s.talkerKeys, k)
 			s.talkerVals = append(s.talkerVals, *v)
 		}
