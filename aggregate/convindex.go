@@ -93,3 +93,7 @@ func (k convKey) hash() uint64 {
 func (k talkerKey) hash() uint64 {
 	return mix64(k.a.hi ^ k.a.lo*0x9e3779b97f4a7c15 ^ uint64(k.region)<<40)
 }
+
+func (k portKey) hash() uint64 {
+	return mix64(uint64(k.region)<<40 ^ uint64(uint32(k.port))<<8 ^ uint64(uint32(k.proto)))
+}

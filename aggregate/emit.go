@@ -373,9 +373,9 @@ func (a *Aggregator) ports(ws, we int64, st *state) arrow.RecordBatch {
 		k portKey
 		v *portVal
 	}
-	rows := make([]row, 0, len(st.ports))
-	for k, v := range st.ports {
-		rows = append(rows, row{k, v})
+	rows := make([]row, len(st.portKeys))
+	for i := range st.portKeys {
+		rows[i] = row{st.portKeys[i], &st.portVals[i]}
 	}
 	slices.SortFunc(rows, func(x, y row) int {
 		return cmp.Or(cmp.Compare(r[x.k.region], r[y.k.region]), cmp.Compare(x.k.port, y.k.port), cmp.Compare(x.k.proto, y.k.proto))

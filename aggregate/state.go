@@ -275,16 +275,19 @@ type state struct {
 	talkers    keyIndex[talkerKey]
 	talkerKeys []talkerKey
 	talkerVals []talkerVal
-	ports      map[portKey]*portVal
+	ports      keyIndex[portKey]
+	portKeys   []portKey
+	portVals   []portVal
 	ifaces     map[ifaceKey]*ifaceVal
 }
 
 // newState returns an empty state sized for about hint conversations.
 func newState(hint int) *state {
 	st := &state{convKeys: make([]convKey, 0, hint), convVals: make([]convVal, 0, hint),
-		ports: map[portKey]*portVal{}, ifaces: map[ifaceKey]*ifaceVal{}}
+		ifaces: map[ifaceKey]*ifaceVal{}}
 	st.conv.init(hint)
 	st.talkers.init(hint)
+	st.ports.init(0)
 	return st
 }
 
@@ -342,11 +345,7 @@ func (s *state) add(r *rec, exact int, tables which) {
 	}
 	if tables.ports && r.dstport >= 0 {
 		pk := portKey{r.region, r.dstport, r.proto}
-		pv := s.ports[pk]
-		if pv == nil {
-			pv = &portVal{}
-			s.ports[pk] = pv
-		}
+		pv := s.port(pk)
 		pv.records++
 		pv.bytes += r.bytes
 		if r.rejected {
@@ -417,6 +416,18 @@ func (s *state) talker(region uint32, a addr) int32 {
 	return i
 }
 
+// port returns the row of k in the ports table, made when new.
+func (s *state) port(k portKey) *portVal {
+	i, ok := s.ports.find(&k, s.portKeys)
+	if !ok {
+		i = int32(len(s.portKeys))
+		s.ports.insert(&k, i, s.portKeys)
+		s.portKeys = append(s.portKeys, k)
+		s.portVals = append(s.portVals, portVal{})
+	}
+	return &s.portVals[i]
+}
+
 // merge adds o into s.
 func (s *state) merge(o *state, exact int) {
 	s.records += o.records
@@ -442,14 +453,18 @@ func (s *state) merge(o *state, exact int) {
 			s.talkerVals = append(s.talkerVals, *v)
 		}
 	}
-	for k, v := range o.ports {
-		if g := s.ports[k]; g != nil {
+	for i := range o.portKeys {
+		k, v := &o.portKeys[i], &o.portVals[i]
+		if j, ok := s.ports.find(k, s.portKeys); ok {
+			g := &s.portVals[j]
 			g.records += v.records
 			g.bytes += v.bytes
 			g.rejected += v.rejected
 			g.sources.Merge(&v.sources, exact)
 		} else {
-			s.ports[k] = v
+			s.ports.insert(k, int32(len(s.portKeys)), s.portKeys)
+			s.portKeys = append(s.portKeys, *k)
+			s.portVals = append(s.portVals, *v)
 		}
 	}
 	for k, v := range o.ifaces {
