@@ -102,6 +102,14 @@ type Config struct {
 	// BeaconIgnorePorts are destination ports whose regular traffic is
 	// infrastructure (DNS, NTP). Default 53 and 123.
 	BeaconIgnorePorts []int32
+	// BeaconMaxPeers bounds the external endpoints tracked for beaconing
+	// per internal host (default 512): a web server answering thousands of
+	// clients must not hold state for each. When it is full, endpoints seen
+	// in a single window, or not for BeaconMaxGap, make room first.
+	BeaconMaxPeers int
+	// BeaconMaxGap is the longest gap a tracked beacon may show (default 6
+	// hours: RITA's longest scoring interval).
+	BeaconMaxGap time.Duration
 
 	// MaxTargets bounds the destinations (and ports) tracked per source in
 	// a window or slow-scan horizon, and the external endpoints tracked per
@@ -128,6 +136,10 @@ func (c Config) Defaults() Config {
 	setInt(&c.ExfilBaselineWindows, 6)
 	setInt(&c.BeaconMinWindows, 12)
 	setInt(&c.MaxTargets, 4096)
+	setInt(&c.BeaconMaxPeers, 512)
+	if c.BeaconMaxGap <= 0 {
+		c.BeaconMaxGap = 6 * time.Hour
+	}
 	if c.SlowWindow <= 0 {
 		c.SlowWindow = 24 * time.Hour
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // volumeKey is external traffic between an internal and an external
@@ -84,6 +85,7 @@ type hostState struct {
 	peak       float64
 	top        []topDest // the heaviest destinations (space-saving)
 	beacons    map[beaconKey]*beacon
+	sweptAt    int64 // the window of the last forgetStaleBeacons
 }
 
 func (d *Detector) host(a addr, region string) *hostState {
@@ -326,7 +328,10 @@ type beacon struct {
 func (h *hostState) addBeacon(d *Detector, k beaconKey, ws int64, c *counts) {
 	b := h.beacons[k]
 	if b == nil {
-		if len(h.beacons) >= d.cfg.MaxTargets {
+		if len(h.beacons) >= d.cfg.BeaconMaxPeers && h.sweptAt != ws {
+			h.forgetStaleBeacons(ws, d.cfg.BeaconMaxGap)
+		}
+		if len(h.beacons) >= d.cfg.BeaconMaxPeers {
 			d.stats.Untracked++
 			return
 		}
@@ -344,6 +349,20 @@ func (h *hostState) addBeacon(d *Detector, k beaconKey, ws int64, c *counts) {
 	b.lastWS = ws
 	if c.records > 0 {
 		b.size.add(float64(c.bytes) / float64(c.records))
+	}
+}
+
+// forgetStaleBeacons makes room among a host's tracked endpoints, at most
+// once per window: an endpoint not contacted for longer than maxGap can no
+// longer be a regular beacon of that period, and one seen in a single
+// window is forgotten after an hour without a second contact.
+func (h *hostState) forgetStaleBeacons(ws int64, maxGap time.Duration) {
+	h.sweptAt = ws
+	gap := int64(maxGap / time.Second)
+	for k, b := range h.beacons {
+		if ws-b.lastWS > gap || b.windows == 1 && ws-b.lastWS > 3600 {
+			delete(h.beacons, k)
+		}
 	}
 }
 

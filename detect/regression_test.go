@@ -103,3 +103,26 @@ func kinds(fs []detect.Finding, kind string) []detect.Finding {
 	}
 	return out
 }
+
+// TestBeaconStateIsBounded: a host contacting thousands of external
+// addresses once each keeps at most BeaconMaxPeers of them, and its one
+// regular beacon is still found.
+func TestBeaconStateIsBounded(t *testing.T) {
+	var windows [][]conv
+	peer := 0
+	for w := range int64(36) {
+		rows := []conv{{ws: w * 300, src: "10.0.0.8", dst: "203.0.113.66", dport: 443, proto: 6, flags: 0x1b,
+			action: "ACCEPT", records: 5, packets: 30, bytess: 2100}}
+		for range 200 { // 7,200 one-off peers in all
+			peer++
+			rows = append(rows, conv{ws: w * 300, src: "10.0.0.8", dst: fmt.Sprintf("198.18.%d.%d", peer/250, peer%250+1),
+				dport: 443, proto: 6, flags: 0x1b, action: "ACCEPT", records: 1, packets: 10, bytess: int64(1000 + peer%977)})
+		}
+		windows = append(windows, rows)
+	}
+	fs, st := detectRows(t, detect.Config{BeaconMaxPeers: 512}, windows...)
+	b := kinds(fs, detect.KindBeaconing)
+	if len(b) != 1 || b[0].Targets[0] != "203.0.113.66" || st.Untracked == 0 {
+		t.Fatalf("beacons %+v, stats %+v", b, st)
+	}
+}

@@ -76,7 +76,9 @@ func (d *Detector) judgeSlow(start int64) {
 			continue
 		}
 		srcIn := d.internal(src)
-		for dst, h := range s.hosts {
+		for i := range s.hosts {
+			h := &s.hosts[i]
+			dst := h.dst
 			n := h.failed.Count()
 			if n < int64(d.cfg.SlowScanPorts) {
 				continue
@@ -92,7 +94,9 @@ func (d *Detector) judgeSlow(start int64) {
 				Evidence: []Evidence{{"distinct_failed_ports", float64(n), float64(d.cfg.SlowScanPorts)}},
 			})
 		}
-		for pk, p := range s.ports {
+		for i := range s.ports {
+			p := &s.ports[i]
+			pk := p.port
 			n := p.failed.Count()
 			if n < int64(d.cfg.SlowSweepHosts) {
 				continue

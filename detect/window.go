@@ -61,27 +61,44 @@ type sourceWin struct {
 
 // failures are one source's failed contacts, by destination host and by
 // destination port, each bounded by MaxTargets entries (the rest are only
-// counted by the Detector's stats).
+// counted by the Detector's stats). The entries live in slices indexed by
+// maps, so that a new one allocates nothing of its own, and are reused
+// from window to window.
 type failures struct {
-	hosts map[addr]*hostWin
-	ports map[portProto]*portWin
+	hostIdx map[addr]int32
+	hosts   []hostWin
+	portIdx map[portProto]int32
+	ports   []portWin
+}
+
+// reset empties f, keeping its storage.
+func (f *failures) reset() {
+	clear(f.hostIdx)
+	clear(f.portIdx)
+	f.hosts, f.ports = f.hosts[:0], f.ports[:0]
 }
 
 // add counts a failed contact; false when a bound left it untracked.
 func (f *failures) add(r *row, maxTargets int) bool {
-	if f.hosts == nil {
-		f.hosts, f.ports = map[addr]*hostWin{}, map[portProto]*portWin{}
+	if f.hostIdx == nil {
+		f.hostIdx, f.portIdx = map[addr]int32{}, map[portProto]int32{}
 	}
-	h := f.hosts[r.dst]
-	if h == nil && len(f.hosts) < maxTargets {
-		h = &hostWin{}
-		f.hosts[r.dst] = h
+	var h *hostWin
+	if i, ok := f.hostIdx[r.dst]; ok {
+		h = &f.hosts[i]
+	} else if len(f.hosts) < maxTargets {
+		f.hostIdx[r.dst] = int32(len(f.hosts))
+		f.hosts = append(f.hosts, hostWin{dst: r.dst})
+		h = &f.hosts[len(f.hosts)-1]
 	}
 	pk := portProto{r.dport, r.proto}
-	p := f.ports[pk]
-	if p == nil && len(f.ports) < maxTargets {
-		p = &portWin{}
-		f.ports[pk] = p
+	var p *portWin
+	if i, ok := f.portIdx[pk]; ok {
+		p = &f.ports[i]
+	} else if len(f.ports) < maxTargets {
+		f.portIdx[pk] = int32(len(f.ports))
+		f.ports = append(f.ports, portWin{port: pk})
+		p = &f.ports[len(f.ports)-1]
 	}
 	if h != nil {
 		h.add(r)
@@ -100,6 +117,7 @@ type portProto struct{ port, proto int32 }
 
 // hostWin is one source's traffic to one destination: the failed ports.
 type hostWin struct {
+	dst         addr
 	failed      aggregate.Distinct
 	failedPorts []int32
 	counts
@@ -107,6 +125,7 @@ type hostWin struct {
 
 // portWin is one source's traffic to one port: the hosts it failed on.
 type portWin struct {
+	port        portProto
 	failed      aggregate.Distinct
 	failedHosts []addr
 	counts
@@ -133,8 +152,7 @@ func (w *window) source(a addr) *sourceWin {
 		if len(w.list) < cap(w.list) { // keep the previous window's lists and maps
 			w.list = w.list[:i+1]
 			s := &w.list[i]
-			clear(s.hosts)
-			clear(s.ports)
+			s.failures.reset()
 			clear(s.logins)
 			*s = sourceWin{src: a, sensitivePorts: s.sensitivePorts[:0], ifaces: s.ifaces[:0],
 				failures: s.failures, logins: s.logins}
@@ -196,7 +214,9 @@ func (w *window) judge(d *Detector) {
 		src := s.src
 		srcIn := d.internal(src)
 		scanned := false
-		for dst, h := range s.hosts {
+		for i := range s.hosts {
+			h := &s.hosts[i]
+			dst := h.dst
 			n := h.failed.Count()
 			if n < int64(cfg.ScanPorts) {
 				continue
@@ -212,7 +232,9 @@ func (w *window) judge(d *Detector) {
 				Evidence:    []Evidence{{"distinct_failed_ports", float64(n), float64(cfg.ScanPorts)}},
 			})
 		}
-		for pk, p := range s.ports {
+		for i := range s.ports {
+			p := &s.ports[i]
+			pk := p.port
 			n := p.failed.Count()
 			if n < int64(cfg.SweepHosts) {
 				continue

@@ -46,6 +46,8 @@ func addDetectFlags(fs *flag.FlagSet) *detectFlags {
 	fs.Float64Var(&c.BeaconIntervalCV, "beacon-interval-cv", c.BeaconIntervalCV, "beaconing: highest variation of the gaps between contacts")
 	fs.Float64Var(&c.BeaconSizeCV, "beacon-size-cv", c.BeaconSizeCV, "beaconing: highest variation of bytes per connection (Elastic 0.05)")
 	fs.Var(portList{&c.BeaconIgnorePorts}, "beacon-ignore-ports", "ports whose regular traffic is infrastructure, comma-separated")
+	fs.IntVar(&c.BeaconMaxPeers, "beacon-max-peers", c.BeaconMaxPeers, "external endpoints tracked per internal host for beaconing (bounds memory)")
+	fs.DurationVar(&c.BeaconMaxGap, "beacon-max-gap", c.BeaconMaxGap, "an endpoint not contacted for this long is no beacon candidate any more")
 	fs.IntVar(&c.MaxTargets, "max-targets", c.MaxTargets, "targets tracked one by one per source (bounds memory; the rest are sketched)")
 	return f
 }
