@@ -29,6 +29,10 @@ type Config struct {
 	// Default 24 hours: the timeframe of SigmaHQ's "Network Scans Count By
 	// Destination Port/IP" rules.
 	SlowWindow time.Duration
+	// SlowMaxSources bounds the sources followed over a horizon (default
+	// 100,000): when full, sources that failed once and not for an hour
+	// make room; internet background noise is mostly such one-off probes.
+	SlowMaxSources int
 	// SlowScanPorts and SlowSweepHosts are the slow-scan thresholds over
 	// SlowWindow. Defaults 15 and 25, as in a short window: a scanner
 	// that spreads the same probes over hours is caught at the same count.
@@ -137,6 +141,7 @@ func (c Config) Defaults() Config {
 	setInt(&c.BeaconMinWindows, 12)
 	setInt(&c.MaxTargets, 4096)
 	setInt(&c.BeaconMaxPeers, 512)
+	setInt(&c.SlowMaxSources, 100_000)
 	if c.BeaconMaxGap <= 0 {
 		c.BeaconMaxGap = 6 * time.Hour
 	}

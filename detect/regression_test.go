@@ -126,3 +126,29 @@ func TestBeaconStateIsBounded(t *testing.T) {
 		t.Fatalf("beacons %+v, stats %+v", b, st)
 	}
 }
+
+// TestSlowScanStateIsBounded: thousands of one-off probers over a day keep
+// at most SlowMaxSources sources in the horizon, and a slow scanner among
+// them is still found.
+func TestSlowScanStateIsBounded(t *testing.T) {
+	var windows [][]conv
+	noise := 0
+	for w := range int64(72) { // six hours
+		var rows []conv
+		if w%2 == 0 { // the slow scanner: a new port every ten minutes
+			rows = append(rows, conv{ws: w * 300, src: "192.0.2.99", dst: "10.0.0.5", dport: int32(2000 + w), proto: 6,
+				flags: -1, action: "REJECT", records: 1, packets: 1, bytess: 44})
+		}
+		for range 100 {
+			noise++
+			rows = append(rows, conv{ws: w * 300, src: fmt.Sprintf("198.18.%d.%d", noise/250, noise%250+1), dst: "10.0.0.5",
+				dport: 22, proto: 6, flags: -1, action: "REJECT", records: 1, packets: 1, bytess: 44})
+		}
+		windows = append(windows, rows)
+	}
+	fs, st := detectRows(t, detect.Config{SlowMaxSources: 1000}, windows...)
+	slow := kinds(fs, detect.KindSlowScan)
+	if len(slow) != 1 || slow[0].Source != "192.0.2.99" || st.Untracked == 0 { // the bound was reached, and the scanner kept
+		t.Fatalf("slow scans %+v, stats %+v", slow, st)
+	}
+}

@@ -12,11 +12,13 @@ type slowEpoch struct {
 	start, end int64
 	scanned    map[addr]bool
 	sources    map[addr]*slowSource
+	sweptAt    int64 // the window of the last forgetOneOffs
 }
 
 // slowSource is one source's failed contacts over a horizon.
 type slowSource struct {
 	region string
+	last   int64 // the window of its latest failed contact
 	failures
 	ifaces []string
 }
@@ -40,9 +42,17 @@ func (d *Detector) slowEpoch(ws int64) *slowEpoch {
 func (e *slowEpoch) add(d *Detector, r *row) {
 	s := e.sources[r.src]
 	if s == nil {
+		if len(e.sources) >= d.cfg.SlowMaxSources && e.sweptAt != r.ws {
+			e.forgetOneOffs(r.ws)
+		}
+		if len(e.sources) >= d.cfg.SlowMaxSources {
+			d.stats.Untracked++
+			return
+		}
 		s = &slowSource{}
 		e.sources[r.src] = s
 	}
+	s.last = max(s.last, r.ws)
 	if s.region == "" {
 		s.region = r.region
 	}
@@ -50,6 +60,18 @@ func (e *slowEpoch) add(d *Detector, r *row) {
 		s.ifaces = appendListed(s.ifaces, r.iface)
 	}
 	s.failures.add(r, d.cfg.MaxTargets)
+}
+
+// forgetOneOffs makes room among a horizon's sources, at most once per
+// window: a source that failed on one host and one port only, and not for
+// an hour, is background noise (a slow scanner keeps probing).
+func (e *slowEpoch) forgetOneOffs(ws int64) {
+	e.sweptAt = ws
+	for a, s := range e.sources {
+		if len(s.hosts) <= 1 && len(s.ports) <= 1 && ws-s.last > 3600 {
+			delete(e.sources, a)
+		}
+	}
 }
 
 // slowGrace is how long after its end a horizon stays open for late rows.

@@ -31,6 +31,7 @@ func addDetectFlags(fs *flag.FlagSet) *detectFlags {
 	fs.DurationVar(&c.SlowWindow, "slow-window", c.SlowWindow, "slow scans: the horizon the same counts are taken over (Sigma)")
 	fs.IntVar(&c.SlowScanPorts, "slow-scan-ports", c.SlowScanPorts, "slow vertical scan: distinct failed ports on one host per horizon")
 	fs.IntVar(&c.SlowSweepHosts, "slow-sweep-hosts", c.SlowSweepHosts, "slow horizontal scan: distinct failed hosts on one port per horizon")
+	fs.IntVar(&c.SlowMaxSources, "slow-max-sources", c.SlowMaxSources, "sources followed per slow-scan horizon (bounds memory; one-off probers make room)")
 	fs.IntVar(&c.RejectRecords, "reject-records", c.RejectRecords, "reject storm: rejected records from one source per window")
 	fs.IntVar(&c.SensitiveRejects, "sensitive-rejects", c.SensitiveRejects, "rejected records from one source to --sensitive-ports per window (Sigma)")
 	fs.Var(portList{&c.SensitivePorts}, "sensitive-ports", "administration and database ports, comma-separated")
