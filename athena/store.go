@@ -196,10 +196,12 @@ type CleanupError struct {
 	Err   error
 }
 
+// Error says what was left.
 func (e *CleanupError) Error() string {
 	return fmt.Sprintf("committed, but %d files of the previous run could not be deleted (first %s): %v", len(e.Files), e.Files[0], e.Err)
 }
 
+// Unwrap returns the store's error.
 func (e *CleanupError) Unwrap() error { return e.Err }
 
 // putBytes stages data as rel and puts it.

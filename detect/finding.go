@@ -36,6 +36,7 @@ const (
 	High
 )
 
+// String returns HIGH, MEDIUM or LOW.
 func (s Severity) String() string {
 	switch s {
 	case Low:
