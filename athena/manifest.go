@@ -16,6 +16,11 @@ type Manifest struct {
 	Columns  map[string][]DDLColumn `json:"columns,omitempty"` // table name → its columns, as in the DDL
 }
 
+// ExtraInternalCIDRs is the Extra entry listing the address ranges the run
+// counted as internal besides the private ones (--internal-cidr), so that
+// what reads the output later (the report) counts them alike.
+const ExtraInternalCIDRs = "internal_cidrs"
+
 // TableManifest lists the files of one table.
 type TableManifest struct {
 	Name  string         `json:"name"`

@@ -444,8 +444,19 @@ func manifest(cfg Config, res *Result, began time.Time, tables []athena.TableMan
 		Finished: time.Now().UTC().Format(time.RFC3339Nano),
 		Tables:   tables,
 	}
+	m.Extra = map[string]any{}
 	if cfg.Aggregate != nil {
-		m.Extra = map[string]any{"late_records": res.LateRecords}
+		m.Extra["late_records"] = res.LateRecords
+	}
+	if cfg.Detect != nil && len(cfg.Detect.Internal) > 0 {
+		var cidrs []string
+		for _, p := range cfg.Detect.Internal {
+			cidrs = append(cidrs, p.String())
+		}
+		m.Extra[athena.ExtraInternalCIDRs] = cidrs
+	}
+	if len(m.Extra) == 0 {
+		m.Extra = nil
 	}
 	for i := range res.Inputs {
 		r := &res.Inputs[i]

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"github.com/flowlens/flowlens/athena"
 	"math/rand/v2"
 	"testing"
 )
@@ -62,5 +63,18 @@ func TestCounterBoundedAndHeavyKeysKept(t *testing.T) {
 		if e.sum < truth[e.key] || e.sum-e.err > truth[e.key] {
 			t.Errorf("key %d: sum %d, error %d, truth %d", e.key, e.sum, e.err, truth[e.key])
 		}
+	}
+}
+
+func TestSpaceWithTheRunsRanges(t *testing.T) {
+	m := &athena.Manifest{Extra: map[string]any{athena.ExtraInternalCIDRs: []any{"100.64.0.0/10"}}}
+	extra := extraInternal(m)
+	for s, want := range map[string]int{"100.64.3.4": internalSpace, "10.9.9.9": internalSpace, "8.8.8.8": externalSpace, "fd00::9": internalSpace} {
+		if got, ok := space(s, extra); !ok || got != want {
+			t.Errorf("space(%s) = %d, %v", s, got, ok)
+		}
+	}
+	if got, _ := space("100.64.3.4", nil); got != externalSpace {
+		t.Errorf("100.64.3.4 is internal without the run's ranges")
 	}
 }

@@ -25,7 +25,7 @@ func load(dir string, m *athena.Manifest) (*data, error) {
 	for _, tm := range m.Tables {
 		switch tm.Name {
 		case aggregate.Conversations:
-			d.traffic, err = loadTraffic(dir, tm)
+			d.traffic, err = loadTraffic(dir, tm, extraInternal(m))
 		case aggregate.Talkers:
 			d.talkers, err = loadTalkers(dir, tm)
 		case aggregate.Ports:

@@ -32,15 +32,29 @@ var internalPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("fc00::/7"),
 }
 
+// extraInternal reads the run's own internal ranges from the manifest.
+func extraInternal(m *athena.Manifest) []netip.Prefix {
+	list, _ := m.Extra[athena.ExtraInternalCIDRs].([]any)
+	var out []netip.Prefix
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			if p, err := netip.ParsePrefix(s); err == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 // space returns the address space of an address's text, ok false when it
 // is not an address.
-func space(s string) (int, bool) {
+func space(s string, extra []netip.Prefix) (int, bool) {
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return 0, false
 	}
 	a = a.Unmap()
-	for _, p := range internalPrefixes {
+	for _, p := range append(internalPrefixes[:len(internalPrefixes):len(internalPrefixes)], extra...) {
 		if p.Contains(a) {
 			return internalSpace, true
 		}
@@ -53,7 +67,7 @@ var conversationColumns = []column{
 	{"dstaddr", arrow.STRING}, {"action", arrow.STRING}, {"bytes", arrow.INT64},
 }
 
-func loadTraffic(dir string, tm athena.TableManifest) (*traffic, error) {
+func loadTraffic(dir string, tm athena.TableManifest, extra []netip.Prefix) (*traffic, error) {
 	t := &traffic{windows: map[int64]*[2]int64{}}
 	err := scan(dir, tm, conversationColumns, func(rec arrow.RecordBatch) {
 		ws := rec.Column(0).(*array.Int64)
@@ -90,8 +104,8 @@ func loadTraffic(dir string, tm athena.TableManifest) (*traffic, error) {
 			if src.IsNull(i) || dst.IsNull(i) {
 				continue
 			}
-			s, ok1 := space(src.Value(i))
-			d, ok2 := space(dst.Value(i))
+			s, ok1 := space(src.Value(i), extra)
+			d, ok2 := space(dst.Value(i), extra)
 			if ok1 && ok2 {
 				t.spaces[s][d] += n
 			}
