@@ -2,9 +2,10 @@ package report
 
 import (
 	"cmp"
-	"github.com/flowlens/flowlens/athena"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/flowlens/flowlens/athena"
 )
 
 // TestCounterExactWithinCapacity: with no more keys than the capacity the
