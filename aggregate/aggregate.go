@@ -208,6 +208,9 @@ func (w *Worker) Add(rec arrow.RecordBatch, region string) error {
 	return nil
 }
 
+// Rows returns the number of records added since the last flush.
+func (w *Worker) Rows() int { return w.rows }
+
 // Flush merges the worker's partial states into the aggregator and closes
 // the windows the watermark has passed.
 func (w *Worker) Flush() error {

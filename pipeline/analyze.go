@@ -153,10 +153,14 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
+	var workers *workerPool
+	if agg != nil {
+		workers = &workerPool{agg: agg}
+	}
 	sinks := make([]*inputSink, len(inputs))
 	for i := range inputs {
 		k := keys[order[i]]
-		s := &inputSink{flows: flows, agg: agg, region: k.Region, part: athena.FlowPartitioner{DefaultRegion: k.Region}}
+		s := &inputSink{flows: flows, workers: workers, region: k.Region, part: athena.FlowPartitioner{DefaultRegion: k.Region}}
 		if !k.Time.IsZero() {
 			s.part.DefaultDate = k.Time.UTC().Format("2006-01-02")
 		}
@@ -167,8 +171,8 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	var sinkErr error
 	var errOnce sync.Once
 	read.OnDone = func(r *archive.Result) {
-		err := sinks[r.Input].done()
-		if err == nil && hold != nil {
+		var err error
+		if hold != nil {
 			err = agg.HoldFrom(hold.finish(r.Input))
 		}
 		if err != nil {
@@ -390,17 +394,16 @@ func writeFindings(out *athena.Output, cfg Config, fs []detect.Finding) (*athena
 // inputSink turns one input's batches into Arrow record batches and writes
 // them to their partitions. It is called from one goroutine at a time.
 type inputSink struct {
-	flows  *athena.Table
-	agg    *aggregate.Aggregator
-	worker *aggregate.Worker // made at the input's first batch
-	region string            // the input's region, from its key
-	part   athena.FlowPartitioner
-	format *parser.Format
-	schema *arrow.Schema
+	flows   *athena.Table
+	workers *workerPool // nil without aggregation
+	region  string      // the input's region, from its key
+	part    athena.FlowPartitioner
+	format  *parser.Format
+	schema  *arrow.Schema
 }
 
 func (s *inputSink) write(b *parser.Batch) error {
-	if s.flows == nil && s.agg == nil || b.Len() == 0 {
+	if s.flows == nil && s.workers == nil || b.Len() == 0 {
 		b.Release()
 		return nil
 	}
@@ -416,23 +419,49 @@ func (s *inputSink) write(b *parser.Batch) error {
 			}
 		}
 	}
-	if s.agg != nil {
-		if s.worker == nil {
-			s.worker = s.agg.NewWorker()
-		}
-		return s.worker.Add(rec, s.region)
+	if s.workers != nil {
+		w := s.workers.get()
+		err := w.Add(rec, s.region)
+		return errors.Join(err, s.workers.put(w))
 	}
 	return nil
 }
 
-// done ends the input: its aggregate partials are merged.
-func (s *inputSink) done() error {
-	if s.worker == nil {
-		return nil
+// workerPool lends aggregation workers batch by batch: at most as many
+// exist as batches are aggregated at once (the CPU limit), and each gathers
+// many inputs' records before it merges them, rather than one small input's
+// (merging costs about as much as adding). A worker's unmerged windows stay
+// open, as its pending data holds them; Close merges what is left.
+type workerPool struct {
+	mu   sync.Mutex
+	agg  *aggregate.Aggregator
+	free []*aggregate.Worker
+}
+
+// poolFlushRows is how many records a pooled worker gathers before it
+// merges: its partial state stays within some tens of MB.
+const poolFlushRows = 1 << 18
+
+func (p *workerPool) get() *aggregate.Worker {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		w := p.free[n-1]
+		p.free = p.free[:n-1]
+		return w
 	}
-	w := s.worker
-	s.worker = nil
-	return w.Done()
+	return p.agg.NewWorker()
+}
+
+func (p *workerPool) put(w *aggregate.Worker) error {
+	var err error
+	if w.Rows() >= poolFlushRows {
+		err = w.Flush()
+	}
+	p.mu.Lock()
+	p.free = append(p.free, w)
+	p.mu.Unlock()
+	return err
 }
 
 func manifest(cfg Config, res *Result, began time.Time, tables []athena.TableManifest) *athena.Manifest {
