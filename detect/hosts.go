@@ -48,7 +48,13 @@ func (w *window) flushVolumes(d *Detector) {
 	// In key order: the space-saving top-K and the MaxTargets bound depend
 	// on the order volumes arrive in, and results must not.
 	keys := slices.SortedFunc(maps.Keys(w.volumes), func(a, b volumeKey) int {
-		return cmp.Or(compareAddr(a.src, b.src), compareAddr(a.dst, b.dst), cmp.Compare(a.dport, b.dport), cmp.Compare(a.proto, b.proto))
+		if a.src != b.src {
+			return compareAddr(a.src, b.src)
+		}
+		if a.dst != b.dst {
+			return compareAddr(a.dst, b.dst)
+		}
+		return cmp.Or(cmp.Compare(a.dport, b.dport), cmp.Compare(a.proto, b.proto))
 	})
 	for _, k := range keys {
 		vs := w.volumes[k]
