@@ -11,10 +11,77 @@ import (
 // counts made by different workers combine into the count of their union,
 // whatever the order.
 type Distinct struct {
-	small [smallDistinct]uint64 // the first values, without a map: most keys have few
+	small [smallDistinct]uint64 // the first values, without a table: most keys have few
 	n     uint8
-	set   map[uint64]struct{}
+	set   hashSet
 	regs  []uint8 // the sketch, once the set outgrew the threshold
+}
+
+// hashSet is a set of mixed hashes: open addressing with linear probing
+// over the values themselves, 0 marking an empty slot (the value 0 is kept
+// aside), cheaper than a Go map for the millions of small sets the tables
+// hold.
+type hashSet struct {
+	tab     []uint64
+	n       int32
+	hasZero bool
+}
+
+func (s *hashSet) active() bool { return s.tab != nil }
+
+func (s *hashSet) len() int { return int(s.n) }
+
+// add inserts h.
+func (s *hashSet) add(h uint64) {
+	if h == 0 {
+		if !s.hasZero {
+			s.hasZero = true
+			s.n++
+		}
+		return
+	}
+	if int(s.n+1)*4 > len(s.tab)*3 {
+		s.grow()
+	}
+	mask := uint64(len(s.tab) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.tab[i] {
+		case h:
+			return
+		case 0:
+			s.tab[i] = h
+			s.n++
+			return
+		}
+	}
+}
+
+func (s *hashSet) grow() {
+	old := s.tab
+	s.tab = make([]uint64, max(16, 2*len(old)))
+	mask := uint64(len(s.tab) - 1)
+	for _, h := range old {
+		if h == 0 {
+			continue
+		}
+		i := h & mask
+		for s.tab[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.tab[i] = h
+	}
+}
+
+// each calls f with every value.
+func (s *hashSet) each(f func(uint64)) {
+	if s.hasZero {
+		f(0)
+	}
+	for _, h := range s.tab {
+		if h != 0 {
+			f(h)
+		}
+	}
 }
 
 const smallDistinct = 4
@@ -32,7 +99,7 @@ func (d *Distinct) addMixed(h uint64, threshold int) {
 		d.addHLL(h)
 		return
 	}
-	if d.set == nil {
+	if !d.set.active() {
 		for _, v := range d.small[:d.n] {
 			if v == h {
 				return
@@ -43,13 +110,13 @@ func (d *Distinct) addMixed(h uint64, threshold int) {
 			d.n++
 			return
 		}
-		d.set = make(map[uint64]struct{}, 2*smallDistinct)
+		d.set.grow()
 		for _, v := range d.small[:d.n] {
-			d.set[v] = struct{}{}
+			d.set.add(v)
 		}
 	}
-	d.set[h] = struct{}{}
-	if len(d.set) > threshold {
+	d.set.add(h)
+	if d.set.len() > threshold {
 		d.toSketch()
 	}
 }
@@ -59,10 +126,8 @@ func (d *Distinct) toSketch() {
 	for _, h := range d.small[:d.n] { // the values held are mixed hashes already
 		d.addHLL(h)
 	}
-	for h := range d.set {
-		d.addHLL(h)
-	}
-	d.set, d.n = nil, 0
+	d.set.each(d.addHLL)
+	d.set, d.n = hashSet{}, 0
 }
 
 func (d *Distinct) addHLL(h uint64) {
@@ -89,9 +154,7 @@ func (d *Distinct) Merge(o *Distinct, threshold int) {
 		for _, h := range o.small[:o.n] {
 			d.addMixed(h, threshold)
 		}
-		for h := range o.set {
-			d.addMixed(h, threshold)
-		}
+		o.set.each(func(h uint64) { d.addMixed(h, threshold) })
 	}
 }
 
@@ -99,10 +162,10 @@ func (d *Distinct) Merge(o *Distinct, threshold int) {
 // estimated above it.
 func (d *Distinct) Count() int64 {
 	if d.regs == nil {
-		if d.set == nil {
+		if !d.set.active() {
 			return int64(d.n)
 		}
-		return int64(len(d.set))
+		return int64(d.set.len())
 	}
 	m := float64(len(d.regs))
 	var sum float64
