@@ -97,3 +97,7 @@ func (k talkerKey) hash() uint64 {
 func (k portKey) hash() uint64 {
 	return mix64(uint64(k.region)<<40 ^ uint64(uint32(k.port))<<8 ^ uint64(uint32(k.proto)))
 }
+
+func (k ifaceKey) hash() uint64 {
+	return mix64(uint64(k.iface)<<32 ^ uint64(k.account) ^ uint64(k.region)<<52)
+}

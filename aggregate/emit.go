@@ -410,13 +410,24 @@ func newRecord(schema *arrow.Schema, cols []arrow.Array, n int) arrow.RecordBatc
 }
 
 func (a *Aggregator) interfaces(ws, we int64, st *state) arrow.RecordBatch {
-	keys := sortedKeys(st.ifaces, func(x, y ifaceKey) int {
-		return cmp.Or(a.compare(x.region, y.region), a.compare(x.account, y.account), a.compare(x.iface, y.iface))
+	order := make([]int32, len(st.ifaceKeys))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		x, y := &st.ifaceKeys[i], &st.ifaceKeys[j]
+		if x.region != y.region {
+			return a.compare(x.region, y.region)
+		}
+		if x.account != y.account {
+			return a.compare(x.account, y.account)
+		}
+		return a.compare(x.iface, y.iface)
 	})
-	b := a.builder(InterfacesSchema, len(keys))
+	b := a.builder(InterfacesSchema, len(order))
 	defer b.Release()
-	for _, k := range keys {
-		v := st.ifaces[k]
+	for _, i := range order {
+		k, v := &st.ifaceKeys[i], &st.ifaceVals[i]
 		b.i64(0, ws)
 		b.i64(1, we)
 		b.str(2, a.str(k.region), k.region != 0)
@@ -427,14 +438,4 @@ func (a *Aggregator) interfaces(ws, we int64, st *state) arrow.RecordBatch {
 		}
 	}
 	return b.NewRecordBatch()
-}
-
-// sortedKeys returns the keys of m in the order of compare.
-func sortedKeys[K comparable, V any](m map[K]V, compare func(x, y K) int) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compare)
-	return keys
 }

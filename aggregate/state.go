@@ -278,28 +278,25 @@ type state struct {
 	ports      keyIndex[portKey]
 	portKeys   []portKey
 	portVals   []portVal
-	ifaces     map[ifaceKey]*ifaceVal
+	ifaces     keyIndex[ifaceKey]
+	ifaceKeys  []ifaceKey
+	ifaceVals  []ifaceVal
 }
 
 // newState returns an empty state sized for about hint conversations.
 func newState(hint int) *state {
-	st := &state{convKeys: make([]convKey, 0, hint), convVals: make([]convVal, 0, hint),
-		ifaces: map[ifaceKey]*ifaceVal{}}
+	st := &state{convKeys: make([]convKey, 0, hint), convVals: make([]convVal, 0, hint)}
 	st.conv.init(hint)
 	st.talkers.init(hint)
 	st.ports.init(0)
+	st.ifaces.init(0)
 	return st
 }
 
 func (s *state) add(r *rec, exact int, tables which) {
 	s.records++
 	if tables.ifaces && r.iface != 0 {
-		k := ifaceKey{r.region, r.account, r.iface}
-		v := s.ifaces[k]
-		if v == nil {
-			v = &ifaceVal{}
-			s.ifaces[k] = v
-		}
+		v := s.iface(ifaceKey{r.region, r.account, r.iface})
 		v[ifRecords]++
 		switch {
 		case r.ingress:
@@ -428,6 +425,18 @@ func (s *state) port(k portKey) *portVal {
 	return &s.portVals[i]
 }
 
+// iface returns the row of k in the interfaces table, made when new.
+func (s *state) iface(k ifaceKey) *ifaceVal {
+	i, ok := s.ifaces.find(&k, s.ifaceKeys)
+	if !ok {
+		i = int32(len(s.ifaceKeys))
+		s.ifaces.insert(&k, i, s.ifaceKeys)
+		s.ifaceKeys = append(s.ifaceKeys, k)
+		s.ifaceVals = append(s.ifaceVals, ifaceVal{})
+	}
+	return &s.ifaceVals[i]
+}
+
 // merge adds o into s.
 func (s *state) merge(o *state, exact int) {
 	s.records += o.records
@@ -467,13 +476,10 @@ func (s *state) merge(o *state, exact int) {
 			s.portVals = append(s.portVals, *v)
 		}
 	}
-	for k, v := range o.ifaces {
-		if g := s.ifaces[k]; g != nil {
-			for i := range g {
-				g[i] += v[i]
-			}
-		} else {
-			s.ifaces[k] = v
+	for i := range o.ifaceKeys {
+		g, v := s.iface(o.ifaceKeys[i]), &o.ifaceVals[i]
+		for j := range g {
+			g[j] += v[j]
 		}
 	}
 }
