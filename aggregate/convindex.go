@@ -69,6 +69,20 @@ func (x *keyIndex[K]) grow(keys []K) {
 	}
 }
 
+// lookupOrAdd returns the row of k in a table kept as an index over rows of
+// keys and values, appending k and a zero value when it is new.
+func lookupOrAdd[K hashedKey, V any](x *keyIndex[K], keys *[]K, vals *[]V, k K) int32 {
+	i, ok := x.find(&k, *keys)
+	if !ok {
+		i = int32(len(*keys))
+		x.insert(&k, i, *keys)
+		*keys = append(*keys, k)
+		var zero V
+		*vals = append(*vals, zero)
+	}
+	return i
+}
+
 // mix64 is MurmurHash3's finaliser.
 func mix64(h uint64) uint64 {
 	h ^= h >> 33

@@ -402,39 +402,17 @@ func (s *state) addConv(k *convKey, v convVal) {
 
 // talker returns the index of the talker row of a, made when new.
 func (s *state) talker(region uint32, a addr) int32 {
-	k := talkerKey{region, a}
-	i, ok := s.talkers.find(&k, s.talkerKeys)
-	if !ok {
-		i = int32(len(s.talkerKeys))
-		s.talkers.insert(&k, i, s.talkerKeys)
-		s.talkerKeys = append(s.talkerKeys, k)
-		s.talkerVals = append(s.talkerVals, talkerVal{})
-	}
-	return i
+	return lookupOrAdd(&s.talkers, &s.talkerKeys, &s.talkerVals, talkerKey{region, a})
 }
 
 // port returns the row of k in the ports table, made when new.
 func (s *state) port(k portKey) *portVal {
-	i, ok := s.ports.find(&k, s.portKeys)
-	if !ok {
-		i = int32(len(s.portKeys))
-		s.ports.insert(&k, i, s.portKeys)
-		s.portKeys = append(s.portKeys, k)
-		s.portVals = append(s.portVals, portVal{})
-	}
-	return &s.portVals[i]
+	return &s.portVals[lookupOrAdd(&s.ports, &s.portKeys, &s.portVals, k)]
 }
 
 // iface returns the row of k in the interfaces table, made when new.
 func (s *state) iface(k ifaceKey) *ifaceVal {
-	i, ok := s.ifaces.find(&k, s.ifaceKeys)
-	if !ok {
-		i = int32(len(s.ifaceKeys))
-		s.ifaces.insert(&k, i, s.ifaceKeys)
-		s.ifaceKeys = append(s.ifaceKeys, k)
-		s.ifaceVals = append(s.ifaceVals, ifaceVal{})
-	}
-	return &s.ifaceVals[i]
+	return &s.ifaceVals[lookupOrAdd(&s.ifaces, &s.ifaceKeys, &s.ifaceVals, k)]
 }
 
 // merge adds o into s.
