@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -56,68 +57,51 @@ func (v *validity) data(dt arrow.DataType, bufs ...*memory.Buffer) arrow.ArrayDa
 	return data
 }
 
-type int64Column struct {
+// fixedColumn holds fixed-width values of type T (int64, float64, int32),
+// written straight into the Arrow buffer.
+type fixedColumn[T int32 | int64 | float64] struct {
 	validity
+	dt   arrow.DataType
 	buf  *memory.Buffer
-	vals []int64
+	vals []T
 }
 
-func (c columnSet) int64s() *int64Column {
-	b := c.buffer(c.n * 8)
-	return &int64Column{validity: validity{c: c}, buf: b, vals: arrow.Int64Traits.CastFromBytes(b.Bytes())}
+func newFixedColumn[T int32 | int64 | float64](c columnSet, dt arrow.DataType) *fixedColumn[T] {
+	var zero T
+	b := c.buffer(c.n * int(unsafe.Sizeof(zero)))
+	vals := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b.Bytes()))), c.n)
+	return &fixedColumn[T]{validity: validity{c: c}, dt: dt, buf: b, vals: vals}
 }
 
-func (c *int64Column) set(i int, v int64) { c.vals[i] = v }
+func (c *fixedColumn[T]) set(i int, v T) { c.vals[i] = v }
 
-func (c *int64Column) array() arrow.Array {
-	d := c.data(arrow.PrimitiveTypes.Int64, c.buf)
+func (c *fixedColumn[T]) array() arrow.Array {
+	d := c.data(c.dt, c.buf)
 	defer d.Release()
 	return array.MakeFromData(d)
 }
 
-type float64Column struct {
-	validity
-	buf  *memory.Buffer
-	vals []float64
-}
+type int64Column = fixedColumn[int64]
 
-func (c columnSet) float64s() *float64Column {
-	b := c.buffer(c.n * 8)
-	return &float64Column{validity: validity{c: c}, buf: b, vals: arrow.Float64Traits.CastFromBytes(b.Bytes())}
-}
+func (c columnSet) int64s() *int64Column { return newFixedColumn[int64](c, arrow.PrimitiveTypes.Int64) }
 
-func (c *float64Column) set(i int, v float64) { c.vals[i] = v }
-
-func (c *float64Column) array() arrow.Array {
-	d := c.data(arrow.PrimitiveTypes.Float64, c.buf)
-	defer d.Release()
-	return array.MakeFromData(d)
+func (c columnSet) float64s() *fixedColumn[float64] {
+	return newFixedColumn[float64](c, arrow.PrimitiveTypes.Float64)
 }
 
 // int32Column holds int32 values; negative ones are NULL.
-type int32Column struct {
-	validity
-	buf  *memory.Buffer
-	vals []int32
+type int32Column struct{ *fixedColumn[int32] }
+
+func (c columnSet) int32s() int32Column {
+	return int32Column{newFixedColumn[int32](c, arrow.PrimitiveTypes.Int32)}
 }
 
-func (c columnSet) int32s() *int32Column {
-	b := c.buffer(c.n * 4)
-	return &int32Column{validity: validity{c: c}, buf: b, vals: arrow.Int32Traits.CastFromBytes(b.Bytes())}
-}
-
-func (c *int32Column) set(i int, v int32) {
+func (c int32Column) set(i int, v int32) {
 	if v < 0 {
 		c.null(i)
 		v = 0
 	}
 	c.vals[i] = v
-}
-
-func (c *int32Column) array() arrow.Array {
-	d := c.data(arrow.PrimitiveTypes.Int32, c.buf)
-	defer d.Release()
-	return array.MakeFromData(d)
 }
 
 // strColumn holds interned string ids (0 is NULL), written out at the end.
