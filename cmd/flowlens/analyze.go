@@ -200,7 +200,18 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srcs, err := s3f.sources(ctx, inputs, opts.Jobs)
+	runID := athena.NewRunID()
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if f.logJSON {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(handler).With("run_id", runID)
+	cfgAttrs := []any{}
+	for _, st := range settings {
+		cfgAttrs = append(cfgAttrs, slog.Group(st.name, "value", st.value, "from", st.source))
+	}
+	log.Info("configuration", cfgAttrs...)
+	srcs, err := s3f.sources(ctx, inputs, opts.Jobs, log)
 	if err == nil && len(srcs) == 0 {
 		err = fmt.Errorf("shard %s has no input", s3f.shard)
 	}
@@ -219,17 +230,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	if store != nil {
 		outDir = ""
 	}
-	runID := athena.NewRunID()
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
-	if f.logJSON {
-		handler = slog.NewJSONHandler(stderr, nil)
-	}
-	log := slog.New(handler).With("run_id", runID)
-	cfgAttrs := []any{"inputs", len(srcs)}
-	for _, st := range settings {
-		cfgAttrs = append(cfgAttrs, slog.Group(st.name, "value", st.value, "from", st.source))
-	}
-	log.Info("configuration", cfgAttrs...)
+	log.Info("inputs", "count", len(srcs))
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -135,7 +136,7 @@ func (f *s3Flags) s3Client(ctx context.Context, downloads int) (*s3.Client, erro
 // sources turns the arguments into sources: local files, directories and
 // globs, and s3:// locations enumerated for the date range; then keeps
 // this run's shard.
-func (f *s3Flags) sources(ctx context.Context, args []string, downloads int) ([]archive.Source, error) {
+func (f *s3Flags) sources(ctx context.Context, args []string, downloads int, log *slog.Logger) ([]archive.Source, error) {
 	var local []string
 	var out []archive.Source
 	for _, arg := range args {
@@ -151,11 +152,18 @@ func (f *s3Flags) sources(ctx context.Context, args []string, downloads int) ([]
 		if err != nil {
 			return nil, s3Error{err}
 		}
+		began := time.Now()
+		log.Info("listing", "location", arg, "start", f.start, "end", f.end)
 		srcs, err := archive.ListS3(ctx, client, archive.S3Query{Bucket: u.Bucket, Prefix: u.Key, Start: f.startT, End: f.endT,
 			Accounts: f.accountList, Regions: f.regionFilterSet})
 		if err != nil {
 			return nil, s3Error{err}
 		}
+		var size int64
+		for _, s := range srcs {
+			size += s.Size
+		}
+		log.Info("listed", "location", arg, "objects", len(srcs), "stored_mb", float64(size)/1e6, "seconds", time.Since(began).Seconds())
 		if len(srcs) == 0 {
 			return nil, fmt.Errorf("no flow-log object in %s for the range given", arg)
 		}
