@@ -68,6 +68,11 @@ The format of each input is resolved in this order: its S3 header line; the
 --format flag; the Transit Gateway default when the second token of the first
 record is TransitGateway...; the default VPC (version 2) format.
 
+Exit status: 0 every input was read (invalid lines are counted, not
+failures); 1 some input failed (the others are still written and the
+manifest names the failures) or the run failed and nothing was committed;
+2 usage error (unknown flag, bad value, no input).
+
 Example:
   flowlens analyze testdata/ --out out/
   flowlens analyze s3://my-logs/ --start 2026-11-01 --end 2026-11-02 --out s3://my-lake/flowlens/

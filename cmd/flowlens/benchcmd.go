@@ -29,6 +29,9 @@ seconds per GB, peak RSS; then the share of one core's time that gunzip,
 parsing, Arrow, aggregation, detection, encoding and compression take. Without --in it measures a
 generated archive (see flowlens gen). Figures are measured, never estimated.
 
+Exit status: 0 measured; 1 an input could not be read or a stage failed;
+2 usage error.
+
 Example:
   flowlens bench --records 2000000
   flowlens bench --in /data/AWSLogs --jobs 1,2,4,8 --json > run.json

@@ -17,6 +17,9 @@ at once, without MSCK REPAIR. With --from, the columns, regions and first
 date come from that output directory's _manifest.json; without it, every
 known flow-log field is declared (absent columns read as NULL).
 
+Exit status: 0 printed; 1 the --from directory has no readable manifest; 2
+usage error.
+
 Example:
   flowlens ddl --location s3://my-bucket/flowlens/ --from out/
 

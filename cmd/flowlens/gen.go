@@ -34,6 +34,8 @@ and legitimate look-alikes (a backup moving 30 GB inside the VPC,
 monitoring polling 150 hosts, a NAT gateway, a load balancer, a package
 mirror, an NTP client), listed in DIR/labels.json.
 
+Exit status: 0 written; 1 a file could not be written; 2 usage error.
+
 Example:
   flowlens gen --out /tmp/archive --size 1GB
   flowlens analyze /tmp/archive --out /tmp/out
