@@ -171,19 +171,19 @@ type Worker struct {
 // this many records.
 const flushEvery = 1 << 20
 
-// Add aggregates the records of rec; region is the region of records whose
+// Add aggregates the records of batch; region is the region of records whose
 // own region field is absent or NULL (from the input's key; "" for none).
-func (w *Worker) Add(rec arrow.RecordBatch, region string) error {
-	cols := bindColumns(rec)
+func (w *Worker) Add(batch arrow.RecordBatch, region string) error {
+	cols := bindColumns(batch)
 	if !w.a.tables.ifaces { // only the interfaces table reads them
 		cols.status, cols.direc = strCol{}, strCol{}
 	}
-	n := int(rec.NumRows())
+	n := int(batch.NumRows())
 	win := int64(w.a.cfg.Window / time.Second)
 	defRegion := w.intern(region)
+	var r rec
 	for i := 0; i < n; i++ {
-		r, ok := cols.row(i, w, defRegion)
-		if !ok {
+		if !cols.row(i, w, defRegion, &r) {
 			continue
 		}
 		ws := floorDiv(r.start, win) * win

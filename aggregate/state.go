@@ -116,14 +116,14 @@ func ip(a *array.FixedSizeBinary, i int) (addr, bool) {
 // row reads row i. Records without start or end time are skipped (false).
 // The record's addresses are the packet addresses when present and
 // different (NAT gateways, load balancers), the interface's in their own.
-func (c *columns) row(i int, w *Worker, defRegion uint32) (rec, bool) {
-	var r rec
+func (c *columns) row(i int, w *Worker, defRegion uint32, r *rec) bool {
+	*r = rec{}
 	var okS, okE bool
 	r.start, okS = i64(c.start, i)
 	r.end, okE = i64(c.end, i)
 	switch {
 	case !okS && !okE:
-		return r, false
+		return false
 	case !okS:
 		r.start = r.end
 	case !okE:
@@ -156,7 +156,7 @@ func (c *columns) row(i int, w *Worker, defRegion uint32) (rec, bool) {
 	r.accepted, r.rejected = r.action == k.accept, r.action == k.reject
 	r.ingress, r.egress = r.direction == k.ingress, r.direction == k.egress
 	r.ok, r.nodata, r.skipd = r.logStatus == k.ok, r.logStatus == k.nodata, r.logStatus == k.skipdata
-	return r, true
+	return true
 }
 
 // The string columns, each with a one-entry cache of its last value: in a
