@@ -29,11 +29,20 @@ func NewFlowsTable(out *Output, opts TableOptions) *Table {
 // AggregatesDir is the directory of the aggregate tables.
 const AggregatesDir = "aggregates"
 
+// AggregateRowGroupRows caps the row groups of aggregate tables. Their rows
+// arrive a window at a time into as many files as partitions, each holding
+// a row group in memory until it is full: smaller groups keep a long run's
+// memory flat (about 1.2 rows per record would otherwise sit buffered).
+const AggregateRowGroupRows = 1 << 17
+
 // NewAggregateTable starts the aggregate table name of out, under
 // aggregates/<name>/, partitioned like the flows; columns keep the order of
-// the aggregate's schema.
+// the aggregate's schema; row groups hold at most AggregateRowGroupRows.
 func NewAggregateTable(out *Output, name string, opts TableOptions) *Table {
 	opts.Name, opts.Dir = name, AggregatesDir+"/"+name
+	if opts.RowGroupRows <= 0 || opts.RowGroupRows > AggregateRowGroupRows {
+		opts.RowGroupRows = AggregateRowGroupRows
+	}
 	opts.PartitionKeys = []string{"region", "date"}
 	opts.ColumnLess = nil
 	return NewTable(out, opts)

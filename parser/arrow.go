@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -42,13 +43,23 @@ func (f Field) ArrowField() arrow.Field {
 
 // ArrowSchema returns the schema of the record batches of format f: one
 // nullable field per format field, in order.
+//
+// The schema is made once per format and shared.
 func (f *Format) ArrowSchema() *arrow.Schema {
+	if s, ok := schemas.Load(f); ok {
+		return s.(*arrow.Schema)
+	}
 	fields := make([]arrow.Field, len(f.Fields))
 	for i, fld := range f.Fields {
 		fields[i] = fld.ArrowField()
 	}
-	return arrow.NewSchema(fields, nil)
+	s, _ := schemas.LoadOrStore(f, arrow.NewSchema(fields, nil))
+	return s.(*arrow.Schema)
 }
+
+// schemas caches ArrowSchema by format; formats are shared (ParseHeader,
+// DefaultFormat), so it holds a few entries.
+var schemas sync.Map
 
 // arrowRefs counts the Arrow buffers alive over a batch's memory and
 // releases the batch when the last goes. It is the memory.Allocator of those

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // FormatSource says where a Format came from.
@@ -53,10 +54,17 @@ const (
 )
 
 // DefaultFormat returns the default VPC format (14 version-2 fields).
-func DefaultFormat() *Format { return mustLogFormat(DefaultLogFormat, FromDefault) }
+// The result is shared: do not modify it.
+func DefaultFormat() *Format { return defaultFormat() }
+
+var (
+	defaultFormat    = sync.OnceValue(func() *Format { return mustLogFormat(DefaultLogFormat, FromDefault) })
+	tgwDefaultFormat = sync.OnceValue(func() *Format { return mustLogFormat(TGWDefaultLogFormat, FromTGWDefault) })
+)
 
 // TGWDefaultFormat returns the Transit Gateway default format (36 fields).
-func TGWDefaultFormat() *Format { return mustLogFormat(TGWDefaultLogFormat, FromTGWDefault) }
+// The result is shared: do not modify it.
+func TGWDefaultFormat() *Format { return tgwDefaultFormat() }
 
 func mustLogFormat(s string, src FormatSource) *Format {
 	f, err := ParseLogFormat(s)
@@ -92,15 +100,39 @@ func ParseLogFormat(s string) (*Format, error) {
 
 // ParseHeader parses the header line of an S3 text file: field names separated
 // by spaces. A UTF-8 byte-order mark and a trailing CR are tolerated.
+//
+// Inputs with the same header share one Format (do not modify it): an
+// archive of a million files of a few formats holds a few formats, not a
+// million.
 func ParseHeader(line []byte) (*Format, error) {
 	line = trimLine(bytes.TrimPrefix(line, utf8BOM))
+	headers.Lock()
+	f, ok := headers.m[string(line)]
+	headers.Unlock()
+	if ok {
+		return f, nil
+	}
 	names := strings.Fields(string(line))
 	f, err := newFormat(names, FromHeader)
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse header line: %w", err)
 	}
+	headers.Lock()
+	if len(headers.m) < maxSharedHeaders {
+		headers.m[string(line)] = f
+	}
+	headers.Unlock()
 	return f, nil
 }
+
+// headers are the formats of the header lines seen, shared by the inputs
+// that have them; at most maxSharedHeaders are kept.
+var headers = struct {
+	sync.Mutex
+	m map[string]*Format
+}{m: map[string]*Format{}}
+
+const maxSharedHeaders = 1024
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
