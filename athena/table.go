@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -32,6 +33,11 @@ type TableOptions struct {
 	RowGroupRows    int          // rows per row group (default 1,000,000)
 	TargetFileBytes int64        // a file is finished once it reaches this size (default 128 MiB)
 	MaxOpenFiles    int          // files open at once; the least recently used is finished beyond (default 32)
+	// BufferedRows bounds the rows held in memory across the table's open
+	// files (default twice RowGroupRows): beyond it, the idle file holding
+	// the most writes them out as a row group early, so memory does not
+	// grow with the number of partitions a run touches.
+	BufferedRows int
 	// WritersPerPartition bounds the files of one partition written at once
 	// (default 1: one file per partition compacts best and compresses best;
 	// each file's columns are encoded by EncodeParallelism goroutines).
@@ -51,6 +57,9 @@ func (o TableOptions) withDefaults() TableOptions {
 	}
 	if o.TargetFileBytes <= 0 {
 		o.TargetFileBytes = 128 << 20
+	}
+	if o.BufferedRows <= 0 {
+		o.BufferedRows = 2 * o.RowGroupRows
 	}
 	if o.MaxOpenFiles <= 0 {
 		o.MaxOpenFiles = 32
@@ -81,6 +90,8 @@ type Table struct {
 	colIdx  map[string]int
 	done    []FileManifest
 	err     error
+	// buffered is the sum of the open files' buffered rows.
+	buffered atomic.Int64
 }
 
 type partition struct {
@@ -99,6 +110,9 @@ type tableFile struct {
 	w       *pqfile.Writer
 	lastUse int64
 	closed  bool
+	// buffered is the rows of w counted in the table's buffered total
+	// (kept with the file's lock, or t.mu when the file is finished).
+	buffered int64
 }
 
 // NewTable starts a table in out.
@@ -142,11 +156,55 @@ func (t *Table) Write(values []string, rec arrow.RecordBatch, sel []int32) error
 	if err != nil {
 		return err
 	}
-	defer f.mu.Unlock()
-	if err := t.writeTo(f, rec, sel); err != nil {
+	err = t.writeTo(f, rec, sel)
+	// f may be a new file now (writeTo replaced it in place): its count
+	// starts at zero, the old one's was taken off when it was finished.
+	now := int64(f.w.BufferedRows())
+	t.buffered.Add(now - f.buffered)
+	f.buffered = now
+	f.mu.Unlock()
+	if err == nil && t.buffered.Load() > int64(t.opts.BufferedRows) {
+		err = t.flushLargest()
+	}
+	if err != nil {
 		t.fail(err)
 		return err
 	}
+	return nil
+}
+
+// flushLargest writes out the buffered rows of the idle open file holding
+// the most, as a row group.
+func (t *Table) flushLargest() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var victim *tableFile
+	for _, p := range t.parts {
+		for _, f := range p.files {
+			if victim != nil && f.w.BufferedRows() <= victim.w.BufferedRows() || !f.mu.TryLock() {
+				continue
+			}
+			if victim != nil {
+				victim.mu.Unlock()
+			}
+			victim = f
+		}
+	}
+	if victim == nil {
+		return nil
+	}
+	defer victim.mu.Unlock()
+	if victim.w.BufferedRows() == 0 {
+		return nil
+	}
+	if err := t.completeColumnsLocked(victim); err != nil {
+		return err
+	}
+	if err := victim.w.FlushRowGroup(); err != nil {
+		return fmt.Errorf("cannot write %s: %w", victim.rel, err)
+	}
+	t.buffered.Add(-victim.buffered)
+	victim.buffered = 0
 	return nil
 }
 
@@ -365,6 +423,8 @@ func (t *Table) finishLocked(f *tableFile) error {
 	}
 	f.closed = true
 	t.open--
+	t.buffered.Add(-f.buffered)
+	f.buffered = 0
 	p := f.part
 	for i, g := range p.files {
 		if g == f {
