@@ -287,33 +287,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	})); err != nil {
 		return r, err
 	}
-	if err := add(measure("parse+aggregate", func() (int64, int64, int64, error) {
-		agg := aggregate.New(aggregate.Config{}, nil, func(_ string, rec arrow.RecordBatch) error {
-			rec.Release()
-			return nil
-		})
-		w := agg.NewWorker()
-		n, text, err := s.batches(func(b *parser.Batch) error {
-			rec := s.record(b)
-			defer rec.Release()
-			return w.Add(rec, "")
-		})
-		if err == nil {
-			err = agg.Close()
-		}
-		return n, text, 0, err
-	})); err != nil {
-		return r, err
-	}
-	if err := add(measure("parse+aggregate+detect", func() (int64, int64, int64, error) {
-		det, err := detect.New(detect.Config{})
-		if err != nil {
-			return 0, 0, 0, err
-		}
+	// aggregateAll aggregates every table, handing the conversations to
+	// conv when it is set.
+	aggregateAll := func(conv func(arrow.RecordBatch) error) (int64, int64, error) {
 		agg := aggregate.New(aggregate.Config{}, nil, func(table string, rec arrow.RecordBatch) error {
 			defer rec.Release()
-			if table == aggregate.Conversations {
-				return det.Add(rec)
+			if conv != nil && table == aggregate.Conversations {
+				return conv(rec)
 			}
 			return nil
 		})
@@ -326,6 +306,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err == nil {
 			err = agg.Close()
 		}
+		return n, text, err
+	}
+	if err := add(measure("parse+aggregate", func() (int64, int64, int64, error) {
+		n, text, err := aggregateAll(nil)
+		return n, text, 0, err
+	})); err != nil {
+		return r, err
+	}
+	if err := add(measure("parse+aggregate+detect", func() (int64, int64, int64, error) {
+		det, err := detect.New(detect.Config{})
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		n, text, err := aggregateAll(det.Add)
 		det.Findings()
 		return n, text, 0, err
 	})); err != nil {

@@ -137,9 +137,7 @@ func (h *hostState) addTop(dst addr, port int32, c *counts) {
 		}
 	}
 	t := &h.top[i]
-	b := t.bytes
 	t.counts.merge(c)
-	t.bytes = b + c.bytes
 	if port >= 0 {
 		t.ports = appendListed(t.ports, port)
 	}

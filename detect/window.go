@@ -39,13 +39,7 @@ type counts struct {
 }
 
 func (c *counts) add(r *row) {
-	if c.records == 0 || r.first < c.first {
-		c.first = r.first
-	}
-	c.last = max(c.last, r.last)
-	c.records += r.records
-	c.packets += r.packets
-	c.bytes += r.bytes
+	c.merge(&counts{records: r.records, packets: r.packets, bytes: r.bytes, first: r.first, last: r.last})
 }
 
 // sourceWin is what one source did in the window.
