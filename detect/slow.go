@@ -2,7 +2,6 @@ package detect
 
 import (
 	"fmt"
-	"slices"
 )
 
 // slowEpoch is the slow-scan state of one horizon (Config.SlowWindow):
@@ -97,42 +96,11 @@ func (d *Detector) judgeSlow(start int64) {
 		if e.scanned[src] {
 			continue
 		}
-		srcIn := d.internal(src)
-		for i := range s.hosts {
-			h := &s.hosts[i]
-			dst := h.dst
-			n := h.failed.Count()
-			if n < int64(d.cfg.SlowScanPorts) {
-				continue
-			}
-			d.fire(&Finding{
-				key: KindSlowScan + "|" + src.String() + "|" + dst.String(), Kind: KindSlowScan,
-				Severity: actorSeverity(srcIn, Medium, Low), Source: src.String(), Region: s.region, Targets: []string{dst.String()},
-				Ports: slices.Clone(h.failedPorts), Interfaces: slices.Clone(s.ifaces),
-				FirstSeen: unix(h.first), LastSeen: unix(h.last), Records: h.records, Packets: h.packets, Bytes: h.bytes,
-				Score: float64(n) / float64(d.cfg.SlowScanPorts),
-				Explanation: fmt.Sprintf("%s failed to reach %d distinct ports of %s over %g hours, never enough in one window to be a fast scan",
-					src, n, dst, hours),
-				Evidence: []Evidence{{"distinct_failed_ports", float64(n), float64(d.cfg.SlowScanPorts)}},
-			})
-		}
-		for i := range s.ports {
-			p := &s.ports[i]
-			pk := p.port
-			n := p.failed.Count()
-			if n < int64(d.cfg.SlowSweepHosts) {
-				continue
-			}
-			d.fire(&Finding{
-				key:  KindSlowScan + "|" + src.String() + "|" + fmt.Sprintf("%d/%d", pk.port, pk.proto),
-				Kind: KindSlowScan, Severity: actorSeverity(srcIn, Medium, Low), Source: src.String(), Region: s.region,
-				Targets: addrStrings(p.failedHosts), Ports: []int32{pk.port}, Interfaces: slices.Clone(s.ifaces),
-				FirstSeen: unix(p.first), LastSeen: unix(p.last), Records: p.records, Packets: p.packets, Bytes: p.bytes,
-				Score: float64(n) / float64(d.cfg.SlowSweepHosts),
-				Explanation: fmt.Sprintf("%s failed to reach port %d on %d distinct hosts over %g hours, never enough in one window to be a fast sweep",
-					src, pk.port, n, hours),
-				Evidence: []Evidence{{"distinct_failed_hosts", float64(n), float64(d.cfg.SlowSweepHosts)}},
-			})
-		}
+		d.judgeScans(src, s.region, s.ifaces, &s.failures, scanRules{
+			hostKind: KindSlowScan, portKind: KindSlowScan, ports: d.cfg.SlowScanPorts, hosts: d.cfg.SlowSweepHosts,
+			in: Medium, out: Low,
+			hostWhen: fmt.Sprintf("over %g hours, never enough in one window to be a fast scan", hours),
+			portWhen: fmt.Sprintf("over %g hours, never enough in one window to be a fast sweep", hours),
+		})
 	}
 }

@@ -200,6 +200,60 @@ func (w *window) add(d *Detector, r *row) {
 	}
 }
 
+// scanRules say how failed contacts are judged: the kinds of finding, the
+// thresholds of distinct ports on one host and of distinct hosts on one
+// port, the severities for an internal and an external source, and when,
+// in words.
+type scanRules struct {
+	hostKind, portKind string
+	ports, hosts       int
+	in, out            Severity
+	hostWhen, portWhen string
+}
+
+// judgeScans fires a finding for every host of f failed on as many ports as
+// the rules ask, and for every port failed on as many hosts; it reports
+// whether any fired.
+func (d *Detector) judgeScans(src addr, region string, ifaces []string, f *failures, rules scanRules) bool {
+	fired := false
+	sev := actorSeverity(d.internal(src), rules.in, rules.out)
+	for i := range f.hosts {
+		h := &f.hosts[i]
+		n := h.failed.Count()
+		if n < int64(rules.ports) {
+			continue
+		}
+		fired = true
+		d.fire(&Finding{
+			key: rules.hostKind + "|" + src.String() + "|" + h.dst.String(), Kind: rules.hostKind,
+			Severity: sev, Source: src.String(), Region: region, Targets: []string{h.dst.String()},
+			Ports: slices.Clone(h.failedPorts), Interfaces: slices.Clone(ifaces),
+			FirstSeen: unix(h.first), LastSeen: unix(h.last), Records: h.records, Packets: h.packets, Bytes: h.bytes,
+			Score:       float64(n) / float64(rules.ports),
+			Explanation: fmt.Sprintf("%s failed to reach %d distinct ports of %s %s", src, n, h.dst, rules.hostWhen),
+			Evidence:    []Evidence{{"distinct_failed_ports", float64(n), float64(rules.ports)}},
+		})
+	}
+	for i := range f.ports {
+		p := &f.ports[i]
+		n := p.failed.Count()
+		if n < int64(rules.hosts) {
+			continue
+		}
+		fired = true
+		d.fire(&Finding{
+			key:  rules.portKind + "|" + src.String() + "|" + fmt.Sprintf("%d/%d", p.port.port, p.port.proto),
+			Kind: rules.portKind, Severity: sev, Source: src.String(), Region: region,
+			Targets: addrStrings(p.failedHosts), Ports: []int32{p.port.port}, Interfaces: slices.Clone(ifaces),
+			FirstSeen: unix(p.first), LastSeen: unix(p.last), Records: p.records, Packets: p.packets, Bytes: p.bytes,
+			Score:       float64(n) / float64(rules.hosts),
+			Explanation: fmt.Sprintf("%s failed to reach port %d on %d distinct hosts %s", src, p.port.port, n, rules.portWhen),
+			Evidence:    []Evidence{{"distinct_failed_hosts", float64(n), float64(rules.hosts)}},
+		})
+	}
+	return fired
+}
+
 // judge runs the short-window detectors over every source of the window.
 func (w *window) judge(d *Detector) {
 	cfg := &d.cfg
@@ -207,43 +261,10 @@ func (w *window) judge(d *Detector) {
 		s := &w.list[i]
 		src := s.src
 		srcIn := d.internal(src)
-		scanned := false
-		for i := range s.hosts {
-			h := &s.hosts[i]
-			dst := h.dst
-			n := h.failed.Count()
-			if n < int64(cfg.ScanPorts) {
-				continue
-			}
-			scanned = true
-			d.fire(&Finding{
-				key: KindPortScan + "|" + src.String() + "|" + dst.String(), Kind: KindPortScan,
-				Severity: actorSeverity(srcIn, High, Medium), Source: src.String(), Region: s.region, Targets: []string{dst.String()},
-				Ports: slices.Clone(h.failedPorts), Interfaces: slices.Clone(s.ifaces),
-				FirstSeen: unix(h.first), LastSeen: unix(h.last), Records: h.records, Packets: h.packets, Bytes: h.bytes,
-				Score:       float64(n) / float64(cfg.ScanPorts),
-				Explanation: fmt.Sprintf("%s failed to reach %d distinct ports of %s within one window", src, n, dst),
-				Evidence:    []Evidence{{"distinct_failed_ports", float64(n), float64(cfg.ScanPorts)}},
-			})
-		}
-		for i := range s.ports {
-			p := &s.ports[i]
-			pk := p.port
-			n := p.failed.Count()
-			if n < int64(cfg.SweepHosts) {
-				continue
-			}
-			scanned = true
-			d.fire(&Finding{
-				key:  KindSweep + "|" + src.String() + "|" + fmt.Sprintf("%d/%d", pk.port, pk.proto),
-				Kind: KindSweep, Severity: actorSeverity(srcIn, High, Medium), Source: src.String(), Region: s.region,
-				Targets: addrStrings(p.failedHosts), Ports: []int32{pk.port}, Interfaces: slices.Clone(s.ifaces),
-				FirstSeen: unix(p.first), LastSeen: unix(p.last), Records: p.records, Packets: p.packets, Bytes: p.bytes,
-				Score:       float64(n) / float64(cfg.SweepHosts),
-				Explanation: fmt.Sprintf("%s failed to reach port %d on %d distinct hosts within one window", src, pk.port, n),
-				Evidence:    []Evidence{{"distinct_failed_hosts", float64(n), float64(cfg.SweepHosts)}},
-			})
-		}
+		scanned := d.judgeScans(src, s.region, s.ifaces, &s.failures, scanRules{
+			hostKind: KindPortScan, portKind: KindSweep, ports: cfg.ScanPorts, hosts: cfg.SweepHosts,
+			in: High, out: Medium, hostWhen: "within one window", portWhen: "within one window",
+		})
 		if e := d.slowEpoch(w.ws); scanned && e != nil {
 			e.scanned[src] = true
 		}
