@@ -44,13 +44,15 @@ type Detector struct {
 	sensitive, brute, beaconIgnore *portSet
 	extraInternal                  []netip.Prefix
 
-	win      window               // the window being read
-	slow     map[int64]*slowEpoch // slow-scan state by horizon start
-	judged   map[int64]bool       // horizons judged and forgotten
-	hosts    map[addr]*hostState  // exfiltration and beaconing state of internal hosts
-	findings map[string]*Finding  // by key
-	strs     map[string]string    // interned interface ids and regions
-	stats    Stats
+	win    window               // the window being read
+	slow   map[int64]*slowEpoch // slow-scan state by horizon start
+	judged map[int64]bool       // horizons judged and forgotten
+	hosts  map[addr]*hostState  // exfiltration and beaconing state of internal hosts
+	// beaconsSwept is the window of the last expireBeacons.
+	beaconsSwept int64
+	findings     map[string]*Finding // by key
+	strs         map[string]string   // interned interface ids and regions
+	stats        Stats
 }
 
 // Stats count what a Detector read and what its bounds left out.
@@ -78,6 +80,7 @@ func New(cfg Config) (*Detector, error) {
 		hosts:         map[addr]*hostState{},
 		findings:      map[string]*Finding{},
 		strs:          map[string]string{},
+		beaconsSwept:  math.MinInt64 / 2,
 	}
 	d.win.reset(math.MinInt64)
 	return d, nil
@@ -294,6 +297,7 @@ func (d *Detector) closeWindow() {
 	d.win.judge(d)
 	d.win.flushVolumes(d)
 	d.expireSlow(d.win.ws)
+	d.expireBeacons(d.win.ws)
 	d.win.reset(math.MinInt64)
 }
 

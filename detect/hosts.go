@@ -87,7 +87,7 @@ type hostState struct {
 	addr       addr
 	region     string
 	sent, recv int64
-	windows    *logHistogram // outbound external bytes per window with any
+	windows    logHistogram // outbound external bytes per window with any
 	peak       float64
 	top        []topDest // the heaviest destinations (space-saving)
 	beacons    map[beaconKey]*beacon
@@ -97,7 +97,7 @@ type hostState struct {
 func (d *Detector) host(a addr, region string) *hostState {
 	h := d.hosts[a]
 	if h == nil {
-		h = &hostState{addr: a, region: region, windows: &logHistogram{}, beacons: map[beaconKey]*beacon{}}
+		h = &hostState{addr: a, region: region}
 		d.hosts[a] = h
 	}
 	return h
@@ -155,13 +155,27 @@ func (c *counts) merge(o *counts) {
 
 // logHistogram counts values in buckets an eighth of a power of two wide
 // (a resolution of 9 %): enough for the median and MAD of a host's window
-// volumes in 2 KiB, whatever the number of windows.
+// volumes in at most 2 KiB, whatever the number of windows. It starts as a
+// short list of the buckets used, since most hosts of a large network send
+// outside in few windows, and becomes an array once that list grows.
 type logHistogram struct {
-	n       int64
-	buckets [64 * histSub]uint32
+	n      int64
+	sparse []histCount // the buckets used, in order, while few
+	dense  *[histBuckets]uint32
 }
 
-const histSub = 8
+type histCount struct {
+	bucket uint16
+	n      uint32
+}
+
+const (
+	histSub     = 8
+	histBuckets = 64 * histSub
+	// histSparseMax is the number of buckets listed before the array
+	// (a quarter of its size) takes over.
+	histSparseMax = 128
+)
 
 func histBucket(x float64) int {
 	if x < 1 {
@@ -169,7 +183,7 @@ func histBucket(x float64) int {
 	}
 	e := math.Floor(math.Log2(x))
 	frac := x/math.Exp2(e) - 1 // in [0, 1)
-	return min(int(e)*histSub+int(frac*histSub), len(logHistogram{}.buckets)-1)
+	return min(int(e)*histSub+int(frac*histSub), histBuckets-1)
 }
 
 // histValue is the middle of bucket i.
@@ -183,14 +197,50 @@ func histValue(i int) float64 {
 
 func (h *logHistogram) add(x float64) {
 	h.n++
-	h.buckets[histBucket(x)]++
+	b := histBucket(x)
+	if h.dense != nil {
+		h.dense[b]++
+		return
+	}
+	i, found := slices.BinarySearchFunc(h.sparse, b, func(c histCount, b int) int { return cmp.Compare(int(c.bucket), b) })
+	if found {
+		h.sparse[i].n++
+		return
+	}
+	if len(h.sparse) < histSparseMax {
+		h.sparse = slices.Insert(h.sparse, i, histCount{uint16(b), 1})
+		return
+	}
+	h.dense = new([histBuckets]uint32)
+	for _, c := range h.sparse {
+		h.dense[c.bucket] = c.n
+	}
+	h.dense[b]++
+	h.sparse = nil
+}
+
+// used yields the buckets counted, in order, with their counts.
+func (h *logHistogram) used(yield func(bucket int, n uint32) bool) {
+	if h.dense == nil {
+		for _, c := range h.sparse {
+			if !yield(int(c.bucket), c.n) {
+				return
+			}
+		}
+		return
+	}
+	for i, n := range h.dense {
+		if n > 0 && !yield(i, n) {
+			return
+		}
+	}
 }
 
 // medianMAD returns the median and the median absolute deviation.
 func (h *logHistogram) medianMAD() (median, mad float64) {
 	half := (h.n + 1) / 2
 	var seen int64
-	for i, c := range h.buckets {
+	for i, c := range h.used {
 		if seen += int64(c); seen >= half {
 			median = histValue(i)
 			break
@@ -201,10 +251,8 @@ func (h *logHistogram) medianMAD() (median, mad float64) {
 		n uint32
 	}
 	var devs []dev
-	for i, c := range h.buckets {
-		if c > 0 {
-			devs = append(devs, dev{math.Abs(histValue(i) - median), c})
-		}
+	for i, c := range h.used {
+		devs = append(devs, dev{math.Abs(histValue(i) - median), c})
 	}
 	slices.SortFunc(devs, func(a, b dev) int { return cmp.Compare(a.d, b.d) })
 	seen = 0
@@ -333,13 +381,16 @@ func (h *hostState) addBeacon(d *Detector, k beaconKey, ws int64, c *counts) {
 	b := h.beacons[k]
 	if b == nil {
 		if len(h.beacons) >= d.cfg.BeaconMaxPeers && h.sweptAt != ws {
-			h.forgetStaleBeacons(ws, d.cfg.BeaconMaxGap)
+			h.forgetStaleBeacons(d, ws, true)
 		}
 		if len(h.beacons) >= d.cfg.BeaconMaxPeers {
 			d.stats.Untracked++
 			return
 		}
 		b = &beacon{lastWS: math.MinInt64}
+		if h.beacons == nil {
+			h.beacons = map[beaconKey]*beacon{}
+		}
 		h.beacons[k] = b
 	}
 	b.counts.merge(c)
@@ -356,16 +407,40 @@ func (h *hostState) addBeacon(d *Detector, k beaconKey, ws int64, c *counts) {
 	}
 }
 
-// forgetStaleBeacons makes room among a host's tracked endpoints, at most
-// once per window: an endpoint not contacted for longer than maxGap can no
-// longer be a regular beacon of that period, and one seen in a single
-// window is forgotten after an hour without a second contact.
-func (h *hostState) forgetStaleBeacons(ws int64, maxGap time.Duration) {
-	h.sweptAt = ws
-	gap := int64(maxGap / time.Second)
+// forgetStaleBeacons forgets the host's endpoints not contacted for longer
+// than maxGap, which can no longer be regular beacons of that period, after
+// judging them. Making room for a new endpoint (at most once per window), it
+// also forgets those seen in a single window an hour ago or more.
+func (h *hostState) forgetStaleBeacons(d *Detector, ws int64, makeRoom bool) {
+	if makeRoom {
+		h.sweptAt = ws
+	}
+	gap := int64(d.cfg.BeaconMaxGap / time.Second)
 	for k, b := range h.beacons {
-		if ws-b.lastWS > gap || b.windows == 1 && ws-b.lastWS > 3600 {
+		if ws-b.lastWS > gap || makeRoom && b.windows == 1 && ws-b.lastWS > 3600 {
+			d.judgeBeacon(h, k, b)
 			delete(h.beacons, k)
+		}
+	}
+	if len(h.beacons) == 0 {
+		h.beacons = nil
+	}
+}
+
+// beaconSweep is how often (seconds of log time) every host's stale
+// endpoints are forgotten, so that the endpoints tracked are those of the
+// last BeaconMaxGap, however long the run.
+const beaconSweep = 3600
+
+// expireBeacons forgets every host's stale endpoints, once per beaconSweep.
+func (d *Detector) expireBeacons(ws int64) {
+	if ws-d.beaconsSwept < beaconSweep {
+		return
+	}
+	d.beaconsSwept = ws
+	for _, h := range d.hosts {
+		if h.beacons != nil {
+			h.forgetStaleBeacons(d, ws, false)
 		}
 	}
 }
@@ -373,27 +448,33 @@ func (h *hostState) forgetStaleBeacons(ws int64, maxGap time.Duration) {
 // judgeBeacons reports the host's regular contacts with external
 // endpoints.
 func (d *Detector) judgeBeacons(h *hostState) {
-	cfg := &d.cfg
 	for k, b := range h.beacons {
-		if b.windows < int64(cfg.BeaconMinWindows) {
-			continue
-		}
-		gapCV, sizeCV := b.gaps.cv(), b.size.cv()
-		if gapCV > cfg.BeaconIntervalCV || sizeCV > cfg.BeaconSizeCV {
-			continue
-		}
-		d.fire(&Finding{
-			key:  KindBeaconing + "|" + h.addr.String() + "|" + k.dst.String() + "|" + fmt.Sprintf("%d/%d", k.port, k.proto),
-			Kind: KindBeaconing, Severity: Medium, Source: h.addr.String(), Region: h.region, Targets: []string{k.dst.String()},
-			Ports: []int32{k.port}, FirstSeen: unix(b.first), LastSeen: unix(b.last),
-			Records: b.records, Packets: b.packets, Bytes: b.bytes,
-			Score: float64(b.windows) / float64(cfg.BeaconMinWindows),
-			Explanation: fmt.Sprintf("%s contacted %s port %d in %d windows, every %s on average (variation %.2f), %.0f bytes per connection (variation %.2f)",
-				h.addr, k.dst, k.port, b.windows, seconds(b.gaps.mean), gapCV, b.size.mean, sizeCV),
-			Evidence: []Evidence{{"windows", float64(b.windows), float64(cfg.BeaconMinWindows)},
-				{"interval_cv", gapCV, cfg.BeaconIntervalCV}, {"size_cv", sizeCV, cfg.BeaconSizeCV}},
-		})
+		d.judgeBeacon(h, k, b)
 	}
+}
+
+// judgeBeacon reports a regular contact of a host with an external
+// endpoint.
+func (d *Detector) judgeBeacon(h *hostState, k beaconKey, b *beacon) {
+	cfg := &d.cfg
+	if b.windows < int64(cfg.BeaconMinWindows) {
+		return
+	}
+	gapCV, sizeCV := b.gaps.cv(), b.size.cv()
+	if gapCV > cfg.BeaconIntervalCV || sizeCV > cfg.BeaconSizeCV {
+		return
+	}
+	d.fire(&Finding{
+		key:  KindBeaconing + "|" + h.addr.String() + "|" + k.dst.String() + "|" + fmt.Sprintf("%d/%d", k.port, k.proto),
+		Kind: KindBeaconing, Severity: Medium, Source: h.addr.String(), Region: h.region, Targets: []string{k.dst.String()},
+		Ports: []int32{k.port}, FirstSeen: unix(b.first), LastSeen: unix(b.last),
+		Records: b.records, Packets: b.packets, Bytes: b.bytes,
+		Score: float64(b.windows) / float64(cfg.BeaconMinWindows),
+		Explanation: fmt.Sprintf("%s contacted %s port %d in %d windows, every %s on average (variation %.2f), %.0f bytes per connection (variation %.2f)",
+			h.addr, k.dst, k.port, b.windows, seconds(b.gaps.mean), gapCV, b.size.mean, sizeCV),
+		Evidence: []Evidence{{"windows", float64(b.windows), float64(cfg.BeaconMinWindows)},
+			{"interval_cv", gapCV, cfg.BeaconIntervalCV}, {"size_cv", sizeCV, cfg.BeaconSizeCV}},
+	})
 }
 
 func seconds(s float64) string {

@@ -1,7 +1,10 @@
 package detect
 
 import (
+	"math"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 )
 
@@ -17,6 +20,38 @@ func TestInternal(t *testing.T) {
 	} {
 		if got := d.internal(addr(netip.MustParseAddr(s).As16())); got != want {
 			t.Errorf("internal(%s) = %v", s, got)
+		}
+	}
+}
+
+// TestLogHistogramSparseAndDense checks the median and MAD against a sort
+// of the values' bucket middles, below and above the point where the
+// histogram's list of buckets becomes an array.
+func TestLogHistogramSparseAndDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	for _, n := range []int{1, 2, 5, 100, 1000, 20000} {
+		var h logHistogram
+		var mids []float64
+		for range n {
+			x := math.Exp2(rng.Float64() * 40)
+			h.add(x)
+			mids = append(mids, histValue(histBucket(x)))
+		}
+		slices.Sort(mids)
+		half := (n + 1) / 2
+		median := mids[half-1]
+		devs := make([]float64, n)
+		for i, m := range mids {
+			devs[i] = math.Abs(m - median)
+		}
+		slices.Sort(devs)
+		gotMedian, gotMAD := h.medianMAD()
+		if gotMedian != median || gotMAD != devs[half-1] {
+			t.Errorf("n=%d: median, MAD = %v, %v; want %v, %v", n, gotMedian, gotMAD, median, devs[half-1])
+		}
+		// 320 buckets are possible: a thousand values use more than the list holds.
+		if dense := h.dense != nil; dense != (n >= 1000) {
+			t.Errorf("n=%d: dense=%v with %d buckets listed", n, dense, len(h.sparse))
 		}
 	}
 }

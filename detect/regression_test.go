@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -150,5 +151,55 @@ func TestSlowScanStateIsBounded(t *testing.T) {
 	slow := kinds(fs, detect.KindSlowScan)
 	if len(slow) != 1 || slow[0].Source != "192.0.2.99" || st.Untracked == 0 { // the bound was reached, and the scanner kept
 		t.Fatalf("slow scans %+v, stats %+v", slow, st)
+	}
+}
+
+// TestBeaconEndpointsExpire: over two days, thousands of hosts each
+// contacting an external address once leave only the last hours' endpoints
+// tracked (not every pair of the run), a two-hourly beacon is still found,
+// and so is one that beat every five minutes for two hours and then
+// stopped (judged when it is forgotten).
+func TestBeaconEndpointsExpire(t *testing.T) {
+	d, err := detect.New(detect.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const windows, perWindow = 48 * 12, 20
+	oneOff := 0
+	for w := range int64(windows) {
+		ws := w * 300
+		var rows []conv
+		for range perWindow {
+			oneOff++
+			rows = append(rows, conv{ws: ws, src: fmt.Sprintf("10.1.%d.%d", oneOff/250, oneOff%250+1),
+				dst: fmt.Sprintf("198.18.%d.%d", oneOff/250, oneOff%250+1), dport: 443, proto: 6, flags: 0x1b,
+				action: "ACCEPT", records: 1, packets: 10, bytess: 4000})
+		}
+		if w%24 == 0 { // every two hours, all run long
+			rows = append(rows, conv{ws: ws, src: "10.9.0.1", dst: "203.0.113.7", dport: 443, proto: 6, flags: 0x1b,
+				action: "ACCEPT", records: 2, packets: 12, bytess: 3000})
+		}
+		if w < 24 { // every window of the first two hours
+			rows = append(rows, conv{ws: ws, src: "10.9.0.2", dst: "203.0.113.8", dport: 8443, proto: 6, flags: 0x1b,
+				action: "ACCEPT", records: 1, packets: 8, bytess: 900})
+		}
+		rec := batch(t, rows)
+		if err := d.Add(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+	}
+	// The last BeaconMaxGap (6 h) and at most one sweep period (1 h) of
+	// one-off pairs, and the two-hourly beacon.
+	if n, most := detect.TrackedEndpoints(d), 7*12*perWindow+1; n > most || n < 6*12*perWindow {
+		t.Errorf("%d endpoints tracked after %d one-off pairs; want between %d and %d", n, oneOff, 6*12*perWindow, most)
+	}
+	var got []string
+	for _, f := range kinds(d.Findings(), detect.KindBeaconing) {
+		got = append(got, f.Source+">"+f.Targets[0])
+	}
+	slices.Sort(got)
+	if want := []string{"10.9.0.1>203.0.113.7", "10.9.0.2>203.0.113.8"}; !slices.Equal(got, want) {
+		t.Errorf("beacons %v, want %v", got, want)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/flowlens/flowlens/aggregate"
 	"github.com/flowlens/flowlens/archive"
@@ -160,7 +161,8 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	sinks := make([]*inputSink, len(inputs))
 	for i := range inputs {
 		k := keys[order[i]]
-		s := &inputSink{flows: flows, workers: workers, region: k.Region, part: athena.FlowPartitioner{DefaultRegion: k.Region}}
+		s := &inputSink{flows: flows, workers: workers, region: k.Region, part: athena.FlowPartitioner{DefaultRegion: k.Region},
+			input: i, hold: hold, agg: agg}
 		if !k.Time.IsZero() {
 			s.part.DefaultDate = k.Time.UTC().Format("2006-01-02")
 		}
@@ -173,7 +175,9 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	read.OnDone = func(r *archive.Result) {
 		var err error
 		if hold != nil {
-			err = agg.HoldFrom(hold.finish(r.Input))
+			if t, moved := hold.finish(r.Input); moved {
+				err = agg.HoldFrom(t)
+			}
 		}
 		if err != nil {
 			errOnce.Do(func() { sinkErr = err })
@@ -288,49 +292,95 @@ func byTime(keys []archive.KeyInfo) []int {
 	return order
 }
 
-// holder tracks the earliest input (in time order) not yet finished: its
-// key time, less the lateness and a window, is where the aggregator must
-// keep windows open, since its records may start that early.
+// holder tracks how far the unfinished inputs (read in time order) may
+// still reach back: the aggregator must keep their windows open. An input
+// not yet read from may reach back to its key time less a margin (a window
+// and the lateness), or anywhere when its key has no time; one being read
+// also no further than its latest record start less that margin (records
+// within an input are in time order up to the lateness). So one long input
+// without a time in its name holds a few windows at a time, not all of them.
 type holder struct {
-	mu     sync.Mutex
-	times  []int64 // key times (Unix seconds) of the sorted inputs; 0 when unknown
-	done   []bool
-	next   int // the first input not finished
-	margin int64
+	mu       sync.Mutex
+	times    []int64 // key times (Unix seconds) of the sorted inputs; 0 when unknown
+	reached  []int64 // the latest record start read from each input; 0 before any
+	done     []bool
+	next     int // the first input not finished
+	upTo     int // inputs from here on have not been read from
+	margin   int64
+	lastFrom int64
 }
 
 // newHolder tracks the inputs of the given keys read in order.
 func newHolder(keys []archive.KeyInfo, order []int, window, lateness time.Duration) *holder {
-	h := &holder{times: make([]int64, len(order)), done: make([]bool, len(order))}
+	h := &holder{times: make([]int64, len(order)), reached: make([]int64, len(order)), done: make([]bool, len(order))}
 	for i, o := range order {
 		if t := keys[o].Time; !t.IsZero() {
 			h.times[i] = t.Unix()
 		}
 	}
 	h.margin = int64((max(window, 5*time.Minute) + max(lateness, 15*time.Minute)) / time.Second)
+	h.lastFrom = h.from()
 	return h
 }
 
-// from returns the time from which windows must stay open.
-func (h *holder) from() int64 {
-	if h.next >= len(h.times) {
-		return math.MaxInt64
+// bound returns how far back unfinished input i may still reach.
+func (h *holder) bound(i int) int64 {
+	b := int64(math.MinInt64 / 2) // no time known: anywhere
+	if h.times[i] != 0 {
+		b = h.times[i] - h.margin
 	}
-	if h.times[h.next] == 0 {
-		return math.MinInt64 / 2 // an input without a time: hold everything
+	if h.reached[i] != 0 {
+		b = max(b, h.reached[i]-h.margin)
 	}
-	return h.times[h.next] - h.margin
+	return b
 }
 
-// finish marks input i finished and returns the new hold.
-func (h *holder) finish(i int) int64 {
+// from returns the time from which windows must stay open: the earliest
+// bound of the inputs read from and not finished, and of the first input
+// not read from yet (the later ones have later key times).
+func (h *holder) from() int64 {
+	t := int64(math.MaxInt64)
+	for i := h.next; i < len(h.times) && i <= h.upTo; i++ {
+		if !h.done[i] {
+			t = min(t, h.bound(i))
+		}
+	}
+	return t
+}
+
+// read notes that input i has records up to start time latest, and returns
+// the new hold and whether it moved.
+func (h *holder) read(i int, latest int64) (int64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if latest <= h.reached[i] {
+		return 0, false
+	}
+	h.reached[i] = latest
+	h.upTo = max(h.upTo, i+1)
+	return h.moved()
+}
+
+// finish marks input i finished and returns the new hold and whether it
+// moved.
+func (h *holder) finish(i int) (int64, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.done[i] = true
 	for h.next < len(h.done) && h.done[h.next] {
 		h.next++
 	}
-	return h.from()
+	h.upTo = max(h.upTo, h.next)
+	return h.moved()
+}
+
+func (h *holder) moved() (int64, bool) {
+	t := h.from()
+	if t == h.lastFrom {
+		return t, false
+	}
+	h.lastFrom = t
+	return t, true
 }
 
 // aggregateWriter writes the aggregator's output to the tables, each row in
@@ -400,6 +450,11 @@ type inputSink struct {
 	part    athena.FlowPartitioner
 	format  *parser.Format
 	schema  *arrow.Schema
+	starts  int // the index of the start column in schema, or -1
+
+	input int // the input's index in the order read, for hold
+	hold  *holder
+	agg   *aggregate.Aggregator
 }
 
 func (s *inputSink) write(b *parser.Batch) error {
@@ -408,7 +463,10 @@ func (s *inputSink) write(b *parser.Batch) error {
 		return nil
 	}
 	if b.Format != s.format {
-		s.format, s.schema = b.Format, b.Format.ArrowSchema()
+		s.format, s.schema, s.starts = b.Format, b.Format.ArrowSchema(), -1
+		if i := s.schema.FieldIndices("start"); len(i) > 0 {
+			s.starts = i[0]
+		}
 	}
 	rec := b.NewRecordBatch(s.schema)
 	defer rec.Release()
@@ -421,10 +479,32 @@ func (s *inputSink) write(b *parser.Batch) error {
 	}
 	if s.workers != nil {
 		w := s.workers.get()
-		err := w.Add(rec, s.region)
-		return errors.Join(err, s.workers.put(w))
+		err := errors.Join(w.Add(rec, s.region), s.workers.put(w))
+		if err == nil && s.starts >= 0 {
+			// The worker holds the batch's windows now: the input's own
+			// hold may move past them.
+			if t, moved := s.hold.read(s.input, latestStart(rec.Column(s.starts))); moved {
+				err = s.agg.HoldFrom(t)
+			}
+		}
+		return err
 	}
 	return nil
+}
+
+// latestStart returns the latest non-NULL value of a start column, or 0.
+func latestStart(col arrow.Array) int64 {
+	starts, ok := col.(*array.Int64)
+	if !ok {
+		return 0
+	}
+	var latest int64
+	for i, v := range starts.Int64Values() {
+		if v > latest && starts.IsValid(i) {
+			latest = v
+		}
+	}
+	return latest
 }
 
 // workerPool lends aggregation workers batch by batch: at most as many
