@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/flowlens/flowlens/aggregate"
 	"github.com/flowlens/flowlens/archive"
@@ -147,7 +146,7 @@ func loadSample(ctx context.Context, srcs []archive.Source, limit int64) (*sampl
 		}
 		text := raw
 		if len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			zr, err := archive.Gunzip(bytes.NewReader(raw))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", src.Name, err)
 			}
@@ -252,7 +251,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := add(measure("gunzip", func() (int64, int64, int64, error) {
 			var text int64
 			for _, z := range s.gz {
-				zr, err := gzip.NewReader(bytes.NewReader(z))
+				zr, err := archive.Gunzip(bytes.NewReader(z))
 				if err != nil {
 					return 0, text, 0, err
 				}

@@ -1,0 +1,653 @@
+// Package gunzip decompresses gzip streams (RFC 1952 members holding RFC
+// 1951 deflate data), every member of a multi-member stream, checking each
+// member's CRC-32 and length.
+//
+// It exists because gunzip was the largest single cost of converting flow
+// logs (a third of the CPU time): klauspost/compress, the fastest inflater
+// in Go, reads its input a byte at a time through an io.ByteReader and
+// decodes a symbol per table lookup. This one follows libdeflate's design:
+// the input is buffered and read eight bytes at a time into a 64-bit bit
+// buffer, refilled once per symbol without a branch per byte; the decoding
+// tables resolve a length or distance with its base and extra bits in one
+// entry; matches are copied eight bytes at a time. It is used by the
+// archive package only, hence internal.
+package gunzip
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+)
+
+var (
+	// ErrHeader is returned for data that is not a gzip member header.
+	ErrHeader = errors.New("gzip: invalid header")
+	// ErrChecksum is returned when a member's CRC-32 or length does not
+	// match its data.
+	ErrChecksum = errors.New("gzip: invalid checksum")
+)
+
+// corruptError is deflate data that cannot be decoded.
+type corruptError struct {
+	offset int64 // of the input, in bytes
+	why    string
+}
+
+func (e *corruptError) Error() string {
+	return fmt.Sprintf("gzip: corrupt deflate data near input byte %d: %s", e.offset, e.why)
+}
+
+const (
+	window     = 32 << 10  // deflate's history
+	outChunk   = 512 << 10 // bytes decoded between returns
+	maxMatch   = 258
+	outSlack   = maxMatch + 16 // three literals, then a match that may write 8-byte words past its end
+	inBytes    = 128 << 10
+	inPad      = 64 // zero bytes after the data, so that 8-byte loads never fail
+	headerNeed = 1024
+)
+
+// stream states
+const (
+	stateMember  = iota // before a member's header
+	stateBlock          // before a deflate block's header
+	stateStored         // inside a stored block
+	stateHuffman        // inside a Huffman-coded block
+	stateTrailer        // after a member's last block
+	stateDone
+)
+
+// Reader decompresses a gzip stream. The zero value is not usable: call
+// Reset first.
+type Reader struct {
+	r   io.Reader
+	in  []byte // in[pos:end] is unread input, followed by inPad zeros
+	pos int
+	end int
+	eof bool  // r is exhausted: end is the end of the stream
+	off int64 // input bytes dropped from in before in[0]
+
+	bitbuf uint64 // the next nbits bits of the stream, least significant first
+	nbits  uint
+
+	out      []byte // the history window followed by decoded output
+	o        int    // where the next byte is decoded
+	rd       int    // out[rd:o] is decoded and not yet read
+	hist     int    // out[hist:o] is this member's output: the reach of a distance
+	crcFrom  int    // out[crcFrom:o] is not yet in crc
+	crc      uint32 // of the member's output so far
+	size     uint32 // of the member's output so far, modulo 2^32
+	members  int
+	state    int
+	final    bool // the current block is the member's last
+	stored   int  // bytes of the stored block left
+	lit      table
+	dist     table
+	lengths  [286 + 30]uint8
+	dynLit   table
+	dynDist  table
+	codeLens table
+	err      error
+}
+
+// Reset makes z read a new stream from r, keeping its buffers.
+func (z *Reader) Reset(r io.Reader) error {
+	if z.in == nil {
+		z.in = make([]byte, inBytes+inPad)
+		z.out = make([]byte, window+outChunk+outSlack)
+	}
+	*z = Reader{r: r, in: z.in, out: z.out, dynLit: z.dynLit, dynDist: z.dynDist, codeLens: z.codeLens}
+	clear(z.in[:inPad])
+	z.fillInput(10)
+	if err := z.member(); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		z.err = err
+		return err
+	}
+	return nil
+}
+
+// NewReader returns a Reader of the gzip stream r, after reading its first
+// header.
+func NewReader(r io.Reader) (*Reader, error) {
+	z := &Reader{}
+	if err := z.Reset(r); err != nil {
+		return nil, err
+	}
+	return z, nil
+}
+
+// Close drops the Reader's reference to its source; Reset makes it usable
+// again. It does not close the source.
+func (z *Reader) Close() error {
+	z.r = nil
+	z.err = io.ErrClosedPipe
+	return nil
+}
+
+// Read reads decompressed bytes.
+func (z *Reader) Read(p []byte) (int, error) {
+	for z.rd == z.o {
+		if z.err != nil {
+			return 0, z.err
+		}
+		z.decode()
+	}
+	n := copy(p, z.out[z.rd:z.o])
+	z.rd += n
+	return n, nil
+}
+
+// fillInput makes at least need bytes of input available when the stream
+// has them, moving the unread bytes to the front of the buffer first.
+func (z *Reader) fillInput(need int) {
+	if z.end-z.pos >= need || z.eof {
+		return
+	}
+	// Keep the whole bytes the bit buffer holds: align gives them back.
+	if keep := z.pos - int(z.nbits>>3); keep > 0 {
+		n := copy(z.in, z.in[keep:z.end])
+		z.off += int64(keep)
+		z.pos, z.end = z.pos-keep, n
+	}
+	for z.end-z.pos < need && !z.eof {
+		n, err := z.r.Read(z.in[z.end:inBytes])
+		z.end += n
+		if err == io.EOF {
+			z.eof = true
+		} else if err != nil {
+			z.err = err
+			z.eof = true
+		} else if n == 0 && z.end == inBytes {
+			break
+		}
+	}
+	clear(z.in[z.end : z.end+inPad])
+}
+
+// consumed returns the input position (in bits from in[0]) the decoder has
+// reached.
+func (z *Reader) consumed() int { return z.pos*8 - int(z.nbits) }
+
+// overread reports whether the decoder has used bits past the end of the
+// stream.
+func (z *Reader) overread() bool { return z.eof && z.consumed() > z.end*8 }
+
+func (z *Reader) corrupt(why string) error {
+	return &corruptError{offset: z.off + int64(z.consumed()/8), why: why}
+}
+
+// refill tops the bit buffer up to at least 56 bits.
+func (z *Reader) refill() {
+	z.bitbuf |= binary.LittleEndian.Uint64(z.in[z.pos:]) << z.nbits
+	z.pos += int(63-z.nbits) >> 3
+	z.nbits |= 56
+}
+
+// bits reads n (at most 32) bits.
+func (z *Reader) bits(n uint) uint32 {
+	if z.nbits < n {
+		z.refill()
+	}
+	v := uint32(z.bitbuf & (1<<n - 1))
+	z.bitbuf >>= n
+	z.nbits -= n
+	return v
+}
+
+// align drops the bits up to the next byte boundary and gives the whole
+// bytes left in the bit buffer back to the input.
+func (z *Reader) align() {
+	z.pos -= int(z.nbits >> 3)
+	z.bitbuf, z.nbits = 0, 0
+}
+
+// byte reads one byte of byte-aligned input.
+func (z *Reader) byte() (byte, error) {
+	z.fillInput(1)
+	if z.pos >= z.end {
+		if z.err != nil {
+			return 0, z.err
+		}
+		return 0, io.ErrUnexpectedEOF
+	}
+	b := z.in[z.pos]
+	z.pos++
+	return b, nil
+}
+
+// member reads a member header; io.EOF when the stream ends cleanly
+// before it.
+func (z *Reader) member() error {
+	z.fillInput(10)
+	if z.pos == z.end && z.members > 0 {
+		if z.err != nil {
+			return z.err
+		}
+		return io.EOF
+	}
+	var h [10]byte
+	for i := range h {
+		b, err := z.byte()
+		if err != nil {
+			return err
+		}
+		h[i] = b
+	}
+	if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || h[3]&0xe0 != 0 {
+		return ErrHeader
+	}
+	flags := h[3]
+	if flags&0x04 != 0 { // FEXTRA
+		lo, err := z.byte()
+		if err != nil {
+			return err
+		}
+		hi, err := z.byte()
+		if err != nil {
+			return err
+		}
+		for range int(lo) | int(hi)<<8 {
+			if _, err := z.byte(); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range []byte{0x08, 0x10} { // FNAME, FCOMMENT: zero-terminated
+		if flags&f == 0 {
+			continue
+		}
+		for {
+			b, err := z.byte()
+			if err != nil {
+				return err
+			}
+			if b == 0 {
+				break
+			}
+		}
+	}
+	if flags&0x02 != 0 { // FHCRC
+		for range 2 {
+			if _, err := z.byte(); err != nil {
+				return err
+			}
+		}
+	}
+	z.members++
+	z.crc, z.size, z.hist, z.crcFrom = 0, 0, z.o, z.o
+	z.state = stateBlock
+	return nil
+}
+
+// decode decodes up to outChunk bytes, or to the end of the stream, or to
+// an error, which it keeps in z.err (io.EOF at the end).
+func (z *Reader) decode() {
+	if z.o >= window+outChunk-outSlack {
+		// Keep the window only: everything decoded has been read.
+		shift := z.o - window
+		copy(z.out, z.out[shift:z.o])
+		z.o, z.rd, z.crcFrom = window, window, window
+		z.hist = max(z.hist-shift, 0)
+	}
+	limit := window + outChunk
+	for z.err == nil && z.o < limit-outSlack {
+		var err error
+		switch z.state {
+		case stateBlock:
+			err = z.blockHeader()
+		case stateStored:
+			err = z.copyStored(limit)
+		case stateHuffman:
+			err = z.huffman(limit)
+		case stateTrailer:
+			err = z.trailer()
+		case stateMember:
+			err = z.member()
+		}
+		if err != nil {
+			z.err = err
+		}
+	}
+	z.sum()
+}
+
+// sum adds the output decoded since the last call to the member's CRC and
+// length.
+func (z *Reader) sum() {
+	z.crc = crc32.Update(z.crc, crc32.IEEETable, z.out[z.crcFrom:z.o])
+	z.size += uint32(z.o - z.crcFrom)
+	z.crcFrom = z.o
+}
+
+// trailer checks the member's CRC-32 and length, then moves on to the next
+// member.
+func (z *Reader) trailer() error {
+	z.sum()
+	z.align()
+	var t [8]byte
+	for i := range t {
+		b, err := z.byte()
+		if err != nil {
+			return err
+		}
+		t[i] = b
+	}
+	if binary.LittleEndian.Uint32(t[:4]) != z.crc || binary.LittleEndian.Uint32(t[4:]) != z.size {
+		return ErrChecksum
+	}
+	z.state = stateMember
+	return nil
+}
+
+// blockHeader reads a deflate block header and, for a dynamic block, its
+// code tables.
+func (z *Reader) blockHeader() error {
+	z.fillInput(headerNeed)
+	h := z.bits(3)
+	z.final = h&1 != 0
+	switch h >> 1 {
+	case 0:
+		z.align()
+		z.fillInput(4)
+		if z.end-z.pos < 4 {
+			return z.truncated()
+		}
+		n := binary.LittleEndian.Uint16(z.in[z.pos:])
+		if ^n != binary.LittleEndian.Uint16(z.in[z.pos+2:]) {
+			return z.corrupt("stored block length and its complement differ")
+		}
+		z.pos += 4
+		z.stored = int(n)
+		z.state = stateStored
+		return nil
+	case 1:
+		z.lit, z.dist = fixedLit, fixedDist
+	case 2:
+		if err := z.dynamicTables(); err != nil {
+			if z.overread() { // the zeros past a truncated stream
+				return z.truncated()
+			}
+			return err
+		}
+		z.lit, z.dist = z.dynLit, z.dynDist
+	default:
+		return z.corrupt("reserved block type")
+	}
+	if z.overread() {
+		return z.truncated()
+	}
+	z.state = stateHuffman
+	return nil
+}
+
+func (z *Reader) truncated() error {
+	if z.err != nil {
+		return z.err
+	}
+	return io.ErrUnexpectedEOF
+}
+
+// codeLenOrder is the order of the code-length code's lengths.
+var codeLenOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+
+// dynamicTables reads the code tables of a dynamic block (RFC 1951
+// §3.2.7). The whole header is in the input (fillInput(headerNeed)) unless
+// the stream ends first, which overread detects.
+func (z *Reader) dynamicTables() error {
+	nlit := int(z.bits(5)) + 257
+	ndist := int(z.bits(5)) + 1
+	nclen := int(z.bits(4)) + 4
+	if nlit > 286 || ndist > 30 {
+		return z.corrupt("too many length or distance codes")
+	}
+	var cl [19]uint8
+	for i := range nclen {
+		cl[codeLenOrder[i]] = uint8(z.bits(3))
+	}
+	if err := z.codeLens.build(cl[:], lenBits, kindCodeLen); err != nil {
+		return z.corrupt("invalid code-length code")
+	}
+	lengths := z.lengths[:nlit+ndist]
+	for i := 0; i < len(lengths); {
+		if z.overread() {
+			return z.truncated()
+		}
+		if z.nbits < 16 {
+			z.refill()
+		}
+		e := z.codeLens.t[z.bitbuf&z.codeLens.mask]
+		if e&entryInvalid != 0 {
+			return z.corrupt("invalid code-length symbol")
+		}
+		n := uint(e & 0xf)
+		z.bitbuf >>= n
+		z.nbits -= n
+		sym := e >> 16
+		if sym < 16 {
+			lengths[i] = uint8(sym)
+			i++
+			continue
+		}
+		var rep int
+		var val uint8
+		switch sym {
+		case 16:
+			if i == 0 {
+				return z.corrupt("repeat of no previous length")
+			}
+			rep, val = 3+int(z.bits(2)), lengths[i-1]
+		case 17:
+			rep = 3 + int(z.bits(3))
+		default:
+			rep = 11 + int(z.bits(7))
+		}
+		if i+rep > len(lengths) {
+			return z.corrupt("code lengths overflow")
+		}
+		for range rep {
+			lengths[i] = val
+			i++
+		}
+	}
+	if lengths[256] == 0 {
+		return z.corrupt("no end-of-block code")
+	}
+	if err := z.dynLit.build(lengths[:nlit], litBits, kindLitLen); err != nil {
+		return z.corrupt("invalid literal/length code")
+	}
+	if err := z.dynDist.build(lengths[nlit:], distBits, kindDist); err != nil {
+		return z.corrupt("invalid distance code")
+	}
+	return nil
+}
+
+// copyStored copies the stored block's bytes, up to limit in out.
+func (z *Reader) copyStored(limit int) error {
+	for z.stored > 0 && z.o < limit {
+		z.fillInput(1)
+		if z.pos == z.end {
+			return z.truncated()
+		}
+		n := copy(z.out[z.o:min(limit, z.o+z.stored)], z.in[z.pos:z.end])
+		z.o += n
+		z.pos += n
+		z.stored -= n
+	}
+	if z.stored == 0 {
+		z.endBlock()
+	}
+	return nil
+}
+
+// endBlock moves on after a block's end.
+func (z *Reader) endBlock() {
+	if z.final {
+		z.state = stateTrailer
+	} else {
+		z.state = stateBlock
+	}
+}
+
+// fastInput is how much input the Huffman loop wants ahead of it: a refill
+// reads 8 bytes, and one symbol with its distance takes at most 48 bits.
+const fastInput = 16
+
+// huffman decodes a Huffman-coded block's symbols until its end, until the
+// output reaches limit (less room for a match), or until the input runs
+// short (then it refills the input and goes on). Near the end of the
+// stream each symbol is checked against reading past it, so a truncated
+// stream yields no bytes it did not hold.
+func (z *Reader) huffman(limit int) error {
+	in, out := z.in, z.out
+	lit, litMask := z.lit.t, z.lit.mask
+	dist, distMask := z.dist.t, z.dist.mask
+	outLimit := limit - outSlack
+	for {
+		z.fillInput(fastInput)
+		inLimit := z.end - fastInput
+		careful := z.eof
+		if careful {
+			inLimit = z.end + 8 // past the end: zeros, watched by the checks
+		}
+		endBits := z.end * 8
+		pos, bitbuf, nbits, o, hist := z.pos, z.bitbuf, z.nbits, z.o, z.hist
+		var err error
+		done := false
+		for pos <= inLimit && o <= outLimit {
+			bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
+			pos += int(63-nbits) >> 3
+			nbits |= 56
+			e := lit[bitbuf&litMask]
+			if e&entrySub != 0 {
+				bitbuf >>= litBits
+				nbits -= litBits
+				e = lit[e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1)]
+			}
+			n := e & 0xf
+			bitbuf >>= n
+			nbits -= uint(n)
+			if e&entryLiteral != 0 {
+				// Up to two more literals fit in the bits at hand (a code
+				// takes at most 15).
+				if careful && pos*8-int(nbits) > endBits {
+					err = io.ErrUnexpectedEOF
+					break
+				}
+				out[o] = byte(e >> 16)
+				o++
+				e = lit[bitbuf&litMask]
+				if e&entrySub != 0 {
+					bitbuf >>= litBits
+					nbits -= litBits
+					e = lit[e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1)]
+				}
+				n = e & 0xf
+				bitbuf >>= n
+				nbits -= uint(n)
+				if e&entryLiteral != 0 {
+					if careful && pos*8-int(nbits) > endBits {
+						err = io.ErrUnexpectedEOF
+						break
+					}
+					out[o] = byte(e >> 16)
+					o++
+					e = lit[bitbuf&litMask]
+					if e&entrySub != 0 {
+						bitbuf >>= litBits
+						nbits -= litBits
+						e = lit[e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1)]
+					}
+					n = e & 0xf
+					bitbuf >>= n
+					nbits -= uint(n)
+					if e&entryLiteral != 0 {
+						if careful && pos*8-int(nbits) > endBits {
+							err = io.ErrUnexpectedEOF
+							break
+						}
+						out[o] = byte(e >> 16)
+						o++
+						continue
+					}
+				}
+				// A length and its distance take up to 33 more bits.
+				bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
+				pos += int(63-nbits) >> 3
+				nbits |= 56
+			}
+			if e&(entryEnd|entryInvalid) != 0 {
+				if e&entryInvalid != 0 {
+					err = &corruptError{offset: z.off + int64(pos-int(nbits/8)), why: "invalid literal/length code"}
+				} else if careful && pos*8-int(nbits) > endBits {
+					err = io.ErrUnexpectedEOF
+				}
+				done = true
+				break
+			}
+			extra := (e >> 8) & 0xff
+			length := int(e>>16) + int(bitbuf&(1<<extra-1))
+			bitbuf >>= extra
+			nbits -= uint(extra)
+			e = dist[bitbuf&distMask]
+			if e&entrySub != 0 {
+				bitbuf >>= distBits
+				nbits -= distBits
+				e = dist[e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1)]
+			}
+			if e&entryInvalid != 0 {
+				err = &corruptError{offset: z.off + int64(pos-int(nbits/8)), why: "invalid distance code"}
+				done = true
+				break
+			}
+			n = e & 0xf
+			bitbuf >>= n
+			nbits -= uint(n)
+			extra = (e >> 8) & 0xff
+			d := int(e>>16) + int(bitbuf&(1<<extra-1))
+			bitbuf >>= extra
+			nbits -= uint(extra)
+			if d > o-hist {
+				err = &corruptError{offset: z.off + int64(pos-int(nbits/8)), why: "distance beyond the output"}
+				done = true
+				break
+			}
+			if careful && pos*8-int(nbits) > endBits {
+				err = io.ErrUnexpectedEOF
+				break
+			}
+			src := o - d
+			if d >= 8 {
+				for i := 0; i < length; i += 8 {
+					binary.LittleEndian.PutUint64(out[o+i:], binary.LittleEndian.Uint64(out[src+i:]))
+				}
+			} else {
+				for i := range length {
+					out[o+i] = out[src+i]
+				}
+			}
+			o += length
+		}
+		z.pos, z.bitbuf, z.nbits, z.o = pos, bitbuf, nbits, o
+		if err != nil {
+			if _, bad := err.(*corruptError); bad && careful && z.consumed() > endBits {
+				return z.truncated() // the zeros past a truncated stream
+			}
+			return err
+		}
+		if done {
+			z.endBlock()
+			return nil
+		}
+		if o > outLimit {
+			return nil
+		}
+		if careful {
+			return z.truncated()
+		}
+	}
+}

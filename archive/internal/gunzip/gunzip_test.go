@@ -1,0 +1,231 @@
+package gunzip
+
+import (
+	"bytes"
+	stdgzip "compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"testing/iotest"
+
+	kgzip "github.com/klauspost/compress/gzip"
+)
+
+// flowText returns n default-format flow-log lines, the data this package
+// is tuned for.
+func flowText(n int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var b bytes.Buffer
+	b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
+	for i := range n {
+		start := 1795564741 + i/40
+		fmt.Fprintf(&b, "2 123456789012 eni-%017x 10.0.%d.%d 172.31.%d.%d %d %d 6 %d %d %d %d %s OK\n",
+			rng.IntN(50), rng.IntN(4), rng.IntN(256), rng.IntN(8), rng.IntN(256), rng.IntN(65536), []int{443, 80, 22, 53}[rng.IntN(4)],
+			rng.IntN(100)+1, rng.IntN(100000), start, start+rng.IntN(60), []string{"ACCEPT", "REJECT"}[rng.IntN(2)])
+	}
+	return b.Bytes()
+}
+
+// inputs are texts of every shape deflate treats differently: long
+// matches, short distances, incompressible bytes, empty.
+func inputs() map[string][]byte {
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := make([]byte, 300<<10)
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	letters := make([]byte, 200<<10)
+	for i := range letters {
+		letters[i] = "abcab"[rng.IntN(5)]
+	}
+	return map[string][]byte{
+		"empty":    nil,
+		"one":      []byte("x"),
+		"flows":    flowText(20000, 1),
+		"zeros":    make([]byte, 1<<20+17),
+		"random":   random,
+		"letters":  letters,
+		"repeated": bytes.Repeat([]byte("0123456789abcdef-"), 70000),
+	}
+}
+
+func compressStd(t testing.TB, data []byte, level int) []byte {
+	var b bytes.Buffer
+	w, err := stdgzip.NewWriterLevel(&b, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Name = "flows.log" // FNAME
+	w.Extra = []byte{1, 2, 3}
+	w.Write(data)
+	w.Close()
+	return b.Bytes()
+}
+
+func compressKlauspost(t testing.TB, data []byte, level int) []byte {
+	var b bytes.Buffer
+	w, err := kgzip.NewWriterLevel(&b, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	w.Close()
+	return b.Bytes()
+}
+
+func gunzip(r io.Reader) ([]byte, error) {
+	z, err := NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(z)
+}
+
+// TestRoundTrip decodes what the standard library and klauspost/compress
+// write at every level (stored blocks, Huffman only, fixed and dynamic
+// codes), whole and through one-byte reads.
+func TestRoundTrip(t *testing.T) {
+	for name, data := range inputs() {
+		for _, level := range []int{0, 1, 2, 6, 9, -2} {
+			for who, gz := range map[string][]byte{"std": compressStd(t, data, level), "klauspost": compressKlauspost(t, data, level)} {
+				got, err := gunzip(bytes.NewReader(gz))
+				if err != nil || !bytes.Equal(got, data) {
+					t.Errorf("%s level %d by %s: %d bytes (want %d), %v", name, level, who, len(got), len(data), err)
+				}
+				if len(gz) < 200<<10 {
+					got, err = gunzip(iotest.OneByteReader(bytes.NewReader(gz)))
+					if err != nil || !bytes.Equal(got, data) {
+						t.Errorf("%s level %d by %s, byte by byte: %d bytes, %v", name, level, who, len(got), err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMembers reads every member of a multi-member stream, and reuses a
+// Reader through Reset.
+func TestMembers(t *testing.T) {
+	a, b := flowText(3000, 5), []byte("tail\n")
+	gz := append(append(compressStd(t, a, 6), compressKlauspost(t, nil, 6)...), compressKlauspost(t, b, 1)...)
+	z := &Reader{}
+	for range 2 {
+		if err := z.Reset(bytes.NewReader(gz)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(iotest.HalfReader(z))
+		if want := append(append([]byte{}, a...), b...); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("got %d bytes, %v; want %d", len(got), err, len(want))
+		}
+	}
+}
+
+// TestTruncated: every prefix of a stream fails with io.ErrUnexpectedEOF
+// after yielding only bytes of the original text.
+func TestTruncated(t *testing.T) {
+	data := flowText(400, 9)
+	gz := compressKlauspost(t, data, 6)
+	for n := range len(gz) {
+		got, err := gunzip(bytes.NewReader(gz[:n]))
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("prefix of %d of %d bytes: error %v", n, len(gz), err)
+		}
+		if !bytes.HasPrefix(data, got) {
+			t.Fatalf("prefix of %d bytes: yielded %d bytes that are not the text's", n, len(got))
+		}
+	}
+}
+
+// TestCorrupt: a byte changed anywhere gives what the standard library
+// gives: the same text when the change is harmless (a header's time), an
+// error otherwise; never a panic.
+func TestCorrupt(t *testing.T) {
+	data := flowText(300, 11)
+	gz := compressStd(t, data, 6)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 3000 {
+		bad := bytes.Clone(gz)
+		pos := i % len(bad)
+		bad[pos] ^= byte(rng.IntN(255) + 1)
+		compare(t, bad)
+	}
+	compare(t, []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 0x07}) // reserved block type
+}
+
+// compare checks gunzip against compress/gzip on gz.
+func compare(t *testing.T, gz []byte) {
+	t.Helper()
+	want, wantErr := stdRead(gz)
+	got, err := gunzip(bytes.NewReader(gz))
+	if (err == nil) != (wantErr == nil) || err == nil && !bytes.Equal(got, want) {
+		t.Fatalf("input %x...: got %d bytes, %v; compress/gzip %d bytes, %v", gz[:min(len(gz), 16)], len(got), err, len(want), wantErr)
+	}
+}
+
+func stdRead(gz []byte) ([]byte, error) {
+	z, err := stdgzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(z)
+}
+
+// FuzzGunzip compares gunzip with compress/gzip on arbitrary input.
+func FuzzGunzip(f *testing.F) {
+	for _, level := range []int{0, 1, 6, -2} {
+		f.Add(compressStd(f, flowText(50, uint64(level+3)), level))
+	}
+	f.Add(compressKlauspost(f, []byte("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"), 9))
+	f.Fuzz(func(t *testing.T, gz []byte) {
+		compare(t, gz)
+	})
+}
+
+// BenchmarkGunzip measures decompression of a gzipped flow log (MB/s of
+// text), against klauspost/compress/gzip on the same bytes.
+func BenchmarkGunzip(b *testing.B) {
+	data := flowText(200000, 21)
+	gz := compressStd(b, data, 6)
+	buf := make([]byte, 1<<20)
+	b.Run("flowlens", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		z := &Reader{}
+		for b.Loop() {
+			if err := z.Reset(bytes.NewReader(gz)); err != nil {
+				b.Fatal(err)
+			}
+			drain(b, z, buf, len(data))
+		}
+	})
+	b.Run("klauspost", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		z := &kgzip.Reader{}
+		for b.Loop() {
+			if err := z.Reset(bytes.NewReader(gz)); err != nil {
+				b.Fatal(err)
+			}
+			drain(b, z, buf, len(data))
+		}
+	})
+}
+
+func drain(b *testing.B, r io.Reader, buf []byte, want int) {
+	n := 0
+	for {
+		m, err := r.Read(buf)
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n != want {
+		b.Fatalf("%d bytes, want %d", n, want)
+	}
+}
