@@ -311,7 +311,7 @@ func (t *Table) newFile(p *partition) (*tableFile, error) {
 		return nil, fmt.Errorf("cannot create output file: %w", err)
 	}
 	f := &tableFile{part: p, rel: rel, f: osf, sum: sha256.New()}
-	f.bw = bufio.NewWriterSize(io.MultiWriter(osf, f.sum), 1<<20)
+	f.bw = bufio.NewWriterSize(io.MultiWriter(osf, f.sum), 128<<10) // chunks are written whole: the buffer gathers page headers and footers
 	cols := append([]pqfile.Column(nil), t.columns...)
 	f.w, err = pqfile.NewWriter(f.bw, cols, pqfile.Options{Codec: t.opts.Codec, CreatedBy: t.opts.CreatedBy, Parallelism: t.opts.EncodeParallelism})
 	if err != nil {

@@ -90,6 +90,21 @@ func (c *column) resetChunk() {
 	c.ipDict.reset()
 }
 
+// release drops the column's buffers between row groups. A file keeps
+// them at their largest otherwise, and a run over many days holds many
+// files open (one per table, region and day), most of them idle: their
+// kept buffers, not their rows, grew memory with the number of days. A
+// file still being written grows them again, which costs little next to
+// encoding a row group.
+func (c *column) release() {
+	c.levels, c.idx, c.plain = nil, nil, nil
+	c.dictPlain, c.dictPage, c.chunk = nil, nil, nil
+	c.i32Dict, c.i64Dict, c.ipDict = dictIndex[int32]{}, dictIndex[int64]{}, dictIndex[ipKey]{}
+	c.strDict, c.i32Small = strIndex{}, nil
+	c.lastKey, c.ipText, c.minS, c.maxS = nil, nil, nil, nil
+	c.scratch = scratch{}
+}
+
 func (c *column) pendingBytes() int64 {
 	return int64(len(c.plain) + 4*len(c.idx) + len(c.dictPlain))
 }

@@ -315,6 +315,7 @@ func (w *Writer) FlushRowGroup() error {
 		rg.TotalByteSize += cc.MetaData.TotalUncompressedSize
 		rg.TotalCompressedSize += cc.MetaData.TotalCompressedSize
 		c.resetChunk()
+		c.release()
 	}
 	w.groups = append(w.groups, rg)
 	w.total += int64(w.rows)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -427,4 +429,45 @@ func TestUniformPages(t *testing.T) {
 		got, _ := readBack(t, buf.Bytes())
 		compare(t, got, want)
 	}
+}
+
+// TestIdleWritersHoldLittle: a writer between row groups keeps almost no
+// memory, so a run holding a file open per table, region and day (most of
+// them idle) does not grow with the number of days. Before, each kept its
+// page, dictionary and chunk buffers at their largest: megabytes.
+func TestIdleWritersHoldLittle(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	arrays, _ := genArrays(mem, rand.New(rand.NewPCG(4, 4)), 100_000, 5000)
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	const files = 8
+	var writers []*pqfile.Writer
+	var before uint64
+	for i := range files + 1 {
+		if i == 1 { // the first has made the shared compressors
+			writers, before = nil, heap()
+		}
+		w, err := pqfile.NewWriter(io.Discard, cols, pqfile.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if err := w.Write(arrays, nil, 100_000); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.FlushRowGroup(); err != nil {
+			t.Fatal(err)
+		}
+		writers = append(writers, w)
+	}
+	held := int64(heap()-before) / files
+	if held > 64<<10 {
+		t.Errorf("an idle writer holds %d KiB after a row group of 300,000 rows", held>>10)
+	}
+	runtime.KeepAlive(writers)
 }
