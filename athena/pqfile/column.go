@@ -59,7 +59,8 @@ type column struct {
 	uncompressed int64
 	usedPlain    bool
 	usedDict     bool
-	firstData    int // offset of the first data page in chunk
+	fellBack     bool // the dictionary overflowed: the values are many
+	firstData    int  // offset of the first data page in chunk
 	hasMinMax    bool
 	minI, maxI   int64
 	minF, maxF   float64
@@ -76,7 +77,7 @@ func newColumn(spec Column, w *Writer) *column {
 func (c *column) resetChunk() {
 	c.chunk = c.chunk[:0]
 	c.chunkRows, c.chunkNulls, c.uncompressed = 0, 0, 0
-	c.usedPlain, c.usedDict, c.hasMinMax = false, false, false
+	c.usedPlain, c.usedDict, c.hasMinMax, c.fellBack = false, false, false, false
 	c.minS, c.maxS = c.minS[:0], c.maxS[:0]
 	c.dictOn = c.spec.Type != Float64 // doubles are PLAIN: aggregates, rarely repeated
 	c.dictPlain = c.dictPlain[:0]
@@ -446,17 +447,48 @@ func appendPlainString(dst, s []byte) []byte {
 
 // fallBack switches to PLAIN for the rest of the row group when the
 // dictionary outgrows its limit. The row being added is already counted in
-// the page but its value is not: the rows before it, dictionary encoded,
-// become a page of their own, and the dictionary, without its newest entry,
-// stays for them.
+// the page but its value is not. When no page of the row group uses the
+// dictionary yet (the usual case: a column of many distinct values
+// overflows within its first page), the page's indices become PLAIN values
+// and the chunk has no dictionary at all, which would only add its indices
+// to the file. Otherwise the rows before, dictionary encoded, become a page
+// of their own, and the dictionary, without its newest entry, stays for
+// them.
 func (c *column) fallBack() {
 	c.dictN--
 	c.dictPlain = c.dictPlain[:c.lastDictEntryStart()]
-	c.cutPageRows(c.pageRows - 1)
-	c.dictOn = false
 	if c.spec.Type == String {
 		c.statDictionary()
 	}
+	if c.usedDict {
+		c.cutPageRows(c.pageRows - 1)
+	} else {
+		entries := c.dictEntries()
+		for _, i := range c.idx {
+			c.plain = append(c.plain, entries[i]...)
+		}
+		c.idx = c.idx[:0]
+		c.dictPlain, c.dictN = c.dictPlain[:0], 0
+	}
+	c.dictOn, c.fellBack = false, true
+}
+
+// dictEntries returns the PLAIN encoding of each dictionary entry, in
+// order.
+func (c *column) dictEntries() [][]byte {
+	entries := make([][]byte, 0, c.dictN)
+	for off := 0; off < len(c.dictPlain); {
+		n := 4
+		switch c.spec.Type {
+		case Int64:
+			n = 8
+		case String:
+			n += int(binary.LittleEndian.Uint32(c.dictPlain[off:]))
+		}
+		entries = append(entries, c.dictPlain[off:off+n])
+		off += n
+	}
+	return entries
 }
 
 // lastDictEntryStart returns where the newest dictionary entry starts.
@@ -593,7 +625,11 @@ func (c *column) cutPageRows(rows int) {
 // appendPage compresses body and appends the page with its header to dst.
 func (c *column) appendPage(dst []byte, h format.PageHeader, body []byte) []byte {
 	s := &c.scratch
-	compressed, err := c.w.codec.Encode(s.compressed[:0], body)
+	codec := c.w.codec
+	if c.w.opts.Codec == Zstd && !c.dictOn && h.Type == format.DataPage && c.fellBack {
+		codec = plainZstd
+	}
+	compressed, err := codec.Encode(s.compressed[:0], body)
 	if err != nil {
 		panic("BUG: compressing a page: " + err.Error())
 	}

@@ -95,6 +95,11 @@ var codecs = map[Codec]compress.Codec{
 
 func (c Codec) codec() compress.Codec { return codecs[c] }
 
+// plainZstd compresses the PLAIN pages of columns whose dictionary
+// overflowed: high-cardinality values, where zstd's default level gains
+// little over its fastest and costs half again as much time.
+var plainZstd = &zstd.Codec{Level: zstd.SpeedFastest, Concurrency: 1}
+
 // Options tune a Writer. Zero values take the defaults.
 type Options struct {
 	Codec              Codec             // default zstd

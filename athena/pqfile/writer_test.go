@@ -139,15 +139,17 @@ func TestRoundTrip(t *testing.T) {
 		distinct int
 		dictMax  int
 		pageRows int
+		later    int // distinct values after the first batch, when not 0
 	}{
-		{pqfile.Zstd, 50, 0, 0},
-		{pqfile.Snappy, 50, 0, 0},
-		{pqfile.Gzip, 1000, 0, 0},
-		{pqfile.None, 100000, 0, 0},
-		{pqfile.Zstd, 100000, 4096, 0}, // dictionaries overflow mid-page: PLAIN fallback
-		{pqfile.Zstd, 300, 0, 1000},    // many small pages
+		{pqfile.Zstd, 50, 0, 0, 0},
+		{pqfile.Snappy, 50, 0, 0, 0},
+		{pqfile.Gzip, 1000, 0, 0, 0},
+		{pqfile.None, 100000, 0, 0, 0},
+		{pqfile.Zstd, 100000, 4096, 0, 0},   // dictionaries overflow in the first page: PLAIN chunks
+		{pqfile.Zstd, 20, 4096, 50, 100000}, // dictionaries overflow after pages used them
+		{pqfile.Zstd, 300, 0, 1000, 0},      // many small pages
 	} {
-		t.Run(fmt.Sprintf("%s-%d-%d-%d", tc.codec, tc.distinct, tc.dictMax, tc.pageRows), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-%d-%d-%d-%d", tc.codec, tc.distinct, tc.dictMax, tc.pageRows, tc.later), func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			rng := rand.New(rand.NewPCG(1, uint64(tc.distinct)))
@@ -159,7 +161,11 @@ func TestRoundTrip(t *testing.T) {
 			}
 			want := make([][]cell, len(cols))
 			for batch := 0; batch < 6; batch++ {
-				arrays, cells := genArrays(mem, rng, 7000, tc.distinct)
+				distinct := tc.distinct
+				if batch > 0 && tc.later > 0 {
+					distinct = tc.later
+				}
+				arrays, cells := genArrays(mem, rng, 7000, distinct)
 				var sel []int32
 				if batch%2 == 1 { // every third row, as partition routing does
 					for i := 0; i < 7000; i += 3 {
@@ -197,6 +203,18 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if int64(buf.Len()) != w.Size() {
 				t.Errorf("Size() %d, file %d bytes", w.Size(), buf.Len())
+			}
+			// A column whose dictionary overflowed before any page used it
+			// has none; one whose pages used it keeps it for them.
+			if tc.dictMax > 0 {
+				big := pf.MetaData().RowGroup(0).Schema.ColumnIndexByName("big")
+				cc, err := pf.MetaData().RowGroup(0).ColumnChunk(big)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := tc.later > 0; cc.HasDictionaryPage() != want {
+					t.Errorf("column big: dictionary page %v, want %v", cc.HasDictionaryPage(), want)
+				}
 			}
 		})
 	}
