@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/bits"
 	"net/netip"
+	"slices"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -437,8 +439,34 @@ func (c *column) addIP(a [16]byte) {
 }
 
 func appendIPText(dst []byte, a [16]byte) []byte {
-	return netip.AddrFrom16(a).Unmap().AppendTo(dst)
+	if [12]byte(a[:12]) != v4InV6Prefix {
+		return netip.AddrFrom16(a).AppendTo(dst)
+	}
+	// IPv4, the common case, four table lookups rather than netip's
+	// general formatting (a tenth of the flows table's encoding time).
+	n := len(dst)
+	dst = slices.Grow(dst, 16)[:n+16]
+	p := n
+	for _, b := range a[12:] {
+		binary.LittleEndian.PutUint32(dst[p:], octetDot[b])
+		p += int(octetDotLen[b])
+	}
+	return dst[:p-1] // less the last dot
 }
+
+var v4InV6Prefix = [12]byte{10: 0xff, 11: 0xff}
+
+// octetDot is the decimal text of each byte value followed by a dot, as
+// little-endian bytes; octetDotLen its length.
+var octetDot, octetDotLen = func() (t [256]uint32, n [256]uint8) {
+	for i := range 256 {
+		var b [4]byte
+		s := strconv.AppendUint(b[:0], uint64(i), 10)
+		s = append(s, '.')
+		t[i], n[i] = binary.LittleEndian.Uint32(b[:]), uint8(len(s))
+	}
+	return t, n
+}()
 
 func appendPlainString(dst, s []byte) []byte {
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
