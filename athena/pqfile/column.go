@@ -62,11 +62,16 @@ type column struct {
 	usedPlain    bool
 	usedDict     bool
 	fellBack     bool // the dictionary overflowed: the values are many
-	firstData    int  // offset of the first data page in chunk
-	hasMinMax    bool
-	minI, maxI   int64
-	minF, maxF   float64
-	minS, maxS   []byte
+	// plainGroups is how many more row groups start PLAIN, without trying a
+	// dictionary, after one overflowed: on columns of many distinct values
+	// (addresses of an internet-facing interface, aggregate tables) the
+	// attempt cost half the lookups of each row group.
+	plainGroups int
+	firstData   int // offset of the first data page in chunk
+	hasMinMax   bool
+	minI, maxI  int64
+	minF, maxF  float64
+	minS, maxS  []byte
 }
 
 func newColumn(spec Column, w *Writer) *column {
@@ -82,6 +87,10 @@ func (c *column) resetChunk() {
 	c.usedPlain, c.usedDict, c.hasMinMax, c.fellBack = false, false, false, false
 	c.minS, c.maxS = c.minS[:0], c.maxS[:0]
 	c.dictOn = c.spec.Type != Float64 // doubles are PLAIN: aggregates, rarely repeated
+	if c.plainGroups > 0 {            // the dictionary overflowed lately: values are many
+		c.plainGroups--
+		c.dictOn, c.fellBack = false, true
+	}
 	c.dictPlain = c.dictPlain[:0]
 	c.dictN = 0
 	c.lastKey = c.lastKey[:0]
@@ -499,7 +508,12 @@ func (c *column) fallBack() {
 		c.dictPlain, c.dictN = c.dictPlain[:0], 0
 	}
 	c.dictOn, c.fellBack = false, true
+	c.plainGroups = plainAfterOverflow
 }
+
+// plainAfterOverflow is how many row groups after one whose dictionary
+// overflowed are written PLAIN before a dictionary is tried again.
+const plainAfterOverflow = 3
 
 // dictEntries returns the PLAIN encoding of each dictionary entry, in
 // order.

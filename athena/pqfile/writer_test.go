@@ -205,7 +205,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("Size() %d, file %d bytes", w.Size(), buf.Len())
 			}
 			// A column whose dictionary overflowed before any page used it
-			// has none; one whose pages used it keeps it for them.
+			// has none; one whose pages used it keeps it for them; the row
+			// groups after an overflow start PLAIN.
 			if tc.dictMax > 0 {
 				big := pf.MetaData().RowGroup(0).Schema.ColumnIndexByName("big")
 				cc, err := pf.MetaData().RowGroup(0).ColumnChunk(big)
@@ -214,6 +215,10 @@ func TestRoundTrip(t *testing.T) {
 				}
 				if want := tc.later > 0; cc.HasDictionaryPage() != want {
 					t.Errorf("column big: dictionary page %v, want %v", cc.HasDictionaryPage(), want)
+				}
+				// The next row group does not try a dictionary again.
+				if cc, err = pf.MetaData().RowGroup(1).ColumnChunk(big); err != nil || cc.HasDictionaryPage() {
+					t.Errorf("column big, second row group: dictionary page (%v)", err)
 				}
 			}
 		})
