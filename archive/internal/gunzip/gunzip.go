@@ -518,6 +518,7 @@ func (z *Reader) huffman(limit int) error {
 		pos, bitbuf, nbits, o, hist := z.pos, z.bitbuf, z.nbits, z.o, z.hist
 		var err error
 		done := false
+	decode:
 		for pos <= inLimit && o <= outLimit {
 			bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
 			pos += int(63-nbits) >> 3
@@ -532,30 +533,18 @@ func (z *Reader) huffman(limit int) error {
 			bitbuf >>= n
 			nbits -= uint(n)
 			if e&entryLiteral != 0 {
-				// Up to two more literals fit in the bits at hand (a code
+				// Up to three literals fit in the bits at hand (a code
 				// takes at most 15).
-				if careful && pos*8-int(nbits) > endBits {
-					err = io.ErrUnexpectedEOF
-					break
-				}
-				out[o] = byte(e >> 16)
-				o++
-				e = lit[bitbuf&litMask]
-				if e&entrySub != 0 {
-					bitbuf >>= litBits
-					nbits -= litBits
-					e = lit[e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1)]
-				}
-				n = e & 0xf
-				bitbuf >>= n
-				nbits -= uint(n)
-				if e&entryLiteral != 0 {
+				for lits := 1; ; lits++ {
 					if careful && pos*8-int(nbits) > endBits {
 						err = io.ErrUnexpectedEOF
-						break
+						break decode
 					}
 					out[o] = byte(e >> 16)
 					o++
+					if lits == 3 {
+						continue decode
+					}
 					e = lit[bitbuf&litMask]
 					if e&entrySub != 0 {
 						bitbuf >>= litBits
@@ -565,14 +554,8 @@ func (z *Reader) huffman(limit int) error {
 					n = e & 0xf
 					bitbuf >>= n
 					nbits -= uint(n)
-					if e&entryLiteral != 0 {
-						if careful && pos*8-int(nbits) > endBits {
-							err = io.ErrUnexpectedEOF
-							break
-						}
-						out[o] = byte(e >> 16)
-						o++
-						continue
+					if e&entryLiteral == 0 {
+						break
 					}
 				}
 				// A length and its distance take up to 33 more bits.
