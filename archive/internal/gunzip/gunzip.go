@@ -47,6 +47,12 @@ const (
 	inBytes    = 128 << 10
 	inPad      = 64 // zero bytes after the data, so that 8-byte loads never fail
 	headerNeed = 1024
+	// maxHeaderString bounds a member's file name and comment, their zero
+	// included, as compress/gzip does.
+	maxHeaderString = 512
+	// maxEmptyReads is how many reads returning nothing in a row make a
+	// source broken (io.ErrNoProgress), as for bufio.
+	maxEmptyReads = 100
 )
 
 // stream states
@@ -89,6 +95,7 @@ type Reader struct {
 	dynLit   table
 	dynDist  table
 	codeLens table
+	header   []byte // the member header read so far
 	err      error
 }
 
@@ -98,7 +105,7 @@ func (z *Reader) Reset(r io.Reader) error {
 		z.in = make([]byte, inBytes+inPad)
 		z.out = make([]byte, window+outChunk+outSlack)
 	}
-	*z = Reader{r: r, in: z.in, out: z.out, dynLit: z.dynLit, dynDist: z.dynDist, codeLens: z.codeLens}
+	*z = Reader{r: r, in: z.in, out: z.out, dynLit: z.dynLit, dynDist: z.dynDist, codeLens: z.codeLens, header: z.header}
 	clear(z.in[:inPad])
 	z.fillInput(10)
 	if err := z.member(); err != nil {
@@ -154,16 +161,22 @@ func (z *Reader) fillInput(need int) {
 		z.off += int64(keep)
 		z.pos, z.end = z.pos-keep, n
 	}
-	for z.end-z.pos < need && !z.eof {
+	for empty := 0; z.end-z.pos < need && !z.eof; {
 		n, err := z.r.Read(z.in[z.end:inBytes])
 		z.end += n
-		if err == io.EOF {
+		switch {
+		case err == io.EOF:
 			z.eof = true
-		} else if err != nil {
-			z.err = err
-			z.eof = true
-		} else if n == 0 && z.end == inBytes {
-			break
+		case err != nil:
+			z.err, z.eof = err, true
+		case n > 0:
+			empty = 0
+		case z.end == inBytes:
+			return // full: need is at most a header's worth, so this is not reached
+		default:
+			if empty++; empty == maxEmptyReads {
+				z.err, z.eof = io.ErrNoProgress, true
+			}
 		}
 	}
 	clear(z.in[z.end : z.end+inPad])
@@ -230,29 +243,37 @@ func (z *Reader) member() error {
 		}
 		return io.EOF
 	}
+	// The header's bytes, for FHCRC.
+	z.header = z.header[:0]
+	next := func() (byte, error) {
+		b, err := z.byte()
+		z.header = append(z.header, b)
+		return b, err
+	}
 	var h [10]byte
 	for i := range h {
-		b, err := z.byte()
+		b, err := next()
 		if err != nil {
 			return err
 		}
 		h[i] = b
 	}
-	if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || h[3]&0xe0 != 0 {
+	// Reserved flags are ignored, as compress/gzip does.
+	if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 {
 		return ErrHeader
 	}
 	flags := h[3]
 	if flags&0x04 != 0 { // FEXTRA
-		lo, err := z.byte()
+		lo, err := next()
 		if err != nil {
 			return err
 		}
-		hi, err := z.byte()
+		hi, err := next()
 		if err != nil {
 			return err
 		}
 		for range int(lo) | int(hi)<<8 {
-			if _, err := z.byte(); err != nil {
+			if _, err := next(); err != nil {
 				return err
 			}
 		}
@@ -261,21 +282,31 @@ func (z *Reader) member() error {
 		if flags&f == 0 {
 			continue
 		}
-		for {
-			b, err := z.byte()
+		for n := 1; ; n++ {
+			b, err := next()
 			if err != nil {
 				return err
 			}
 			if b == 0 {
 				break
 			}
+			if n == maxHeaderString {
+				return ErrHeader
+			}
 		}
 	}
-	if flags&0x02 != 0 { // FHCRC
-		for range 2 {
-			if _, err := z.byte(); err != nil {
-				return err
-			}
+	if flags&0x02 != 0 { // FHCRC: the low 16 bits of the header's CRC-32
+		want := uint16(crc32.ChecksumIEEE(z.header))
+		lo, err := z.byte()
+		if err != nil {
+			return err
+		}
+		hi, err := z.byte()
+		if err != nil {
+			return err
+		}
+		if uint16(lo)|uint16(hi)<<8 != want {
+			return ErrHeader
 		}
 	}
 	z.members++
@@ -537,7 +568,7 @@ func (z *Reader) huffman(limit int) error {
 				// takes at most 15).
 				for lits := 1; ; lits++ {
 					if careful && pos*8-int(nbits) > endBits {
-						err = io.ErrUnexpectedEOF
+						err = z.truncated()
 						break decode
 					}
 					out[o] = byte(e >> 16)
@@ -567,7 +598,7 @@ func (z *Reader) huffman(limit int) error {
 				if e&entryInvalid != 0 {
 					err = &corruptError{offset: z.off + int64(pos-int(nbits/8)), why: "invalid literal/length code"}
 				} else if careful && pos*8-int(nbits) > endBits {
-					err = io.ErrUnexpectedEOF
+					err = z.truncated()
 				}
 				done = true
 				break
@@ -600,7 +631,7 @@ func (z *Reader) huffman(limit int) error {
 				break
 			}
 			if careful && pos*8-int(nbits) > endBits {
-				err = io.ErrUnexpectedEOF
+				err = z.truncated()
 				break
 			}
 			src := o - d

@@ -5,6 +5,7 @@ import (
 	stdgzip "compress/gzip"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -227,5 +228,69 @@ func drain(b *testing.B, r io.Reader, buf []byte, want int) {
 	}
 	if n != want {
 		b.Fatalf("%d bytes, want %d", n, want)
+	}
+}
+
+// failingReader yields the first n bytes of b, then fails with err, or
+// returns (0, nil) forever when err is nil.
+type failingReader struct {
+	b   []byte
+	n   int
+	err error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, r.err
+	}
+	k := copy(p[:min(len(p), r.n)], r.b)
+	r.b, r.n = r.b[k:], r.n-k
+	return k, nil
+}
+
+// TestSourceErrors: the source's own error comes out wherever the stream
+// breaks, not io.ErrUnexpectedEOF in its place, and a source that returns
+// nothing forever is io.ErrNoProgress, not a hang.
+func TestSourceErrors(t *testing.T) {
+	gz := compressStd(t, flowText(20000, 4), 6)
+	reset := errors.New("connection reset by peer")
+	for n := 10; n < len(gz); n += 997 {
+		if _, err := gunzip(&failingReader{b: gz, n: n, err: reset}); !errors.Is(err, reset) {
+			t.Fatalf("source failing after %d bytes: %v", n, err)
+		}
+	}
+	if _, err := gunzip(&failingReader{b: gz, n: len(gz) - 4}); !errors.Is(err, io.ErrNoProgress) {
+		t.Fatalf("source returning nothing: %v", err)
+	}
+}
+
+// TestHeaderFields: FEXTRA, FNAME, FCOMMENT and FHCRC are read as
+// compress/gzip reads them: a wrong header CRC or a name of 512 bytes or
+// more is ErrHeader, reserved flags are ignored.
+func TestHeaderFields(t *testing.T) {
+	body := compressStd(t, []byte("hello, world\n"), 6)[10+2+3+len("flows.log")+1:] // past FEXTRA and FNAME
+	header := func(flags byte, fields ...[]byte) []byte {
+		h := []byte{0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, 0xff}
+		for _, f := range fields {
+			h = append(h, f...)
+		}
+		return h
+	}
+	crc := func(h []byte) []byte {
+		c := crc32.ChecksumIEEE(h)
+		return append(h, byte(c), byte(c>>8))
+	}
+	long := append(bytes.Repeat([]byte("n"), 511), 0)
+	for name, gz := range map[string][]byte{
+		"extra, name, comment, crc": append(crc(header(0x1e, []byte{2, 0, 'a', 'b'}, []byte("name\x00"), []byte("comment\x00"))), body...),
+		"wrong crc":                 append(header(0x02, []byte{0xde, 0xad}), body...),
+		"reserved flag":             append(header(0x20), body...),
+		"511-byte name":             append(header(0x08, long[1:]), body...),
+		"512-byte name":             append(header(0x08, long), body...),
+	} {
+		t.Run(name, func(t *testing.T) { compare(t, gz) })
+	}
+	if _, err := gunzip(bytes.NewReader(append(header(0x02, []byte{0xde, 0xad}), body...))); err != ErrHeader {
+		t.Errorf("wrong header CRC: %v", err)
 	}
 }
