@@ -204,6 +204,25 @@ func (e *CleanupError) Error() string {
 // Unwrap returns the store's error.
 func (e *CleanupError) Unwrap() error { return e.Err }
 
+// Staged returns the directory where the run's files are staged, under the
+// paths Commit gives them: readable until the commit, for a file derived
+// from them (the report of an output committed to S3).
+func (o *Output) Staged() string { return o.staging }
+
+// PutDerived writes a file derived from the committed output (not listed in
+// its manifest: the report) as rel, after Commit: put into the store, or
+// written atomically into the output directory.
+func (o *Output) PutDerived(ctx context.Context, rel string, data []byte) error {
+	if o.store != nil {
+		if err := os.MkdirAll(o.staging, 0o755); err != nil { // Commit removed it
+			return err
+		}
+		defer os.RemoveAll(o.staging)
+		return o.putBytes(ctx, rel, data)
+	}
+	return writeAtomic(filepath.Join(o.Dir, filepath.FromSlash(rel)), data)
+}
+
 // putBytes stages data as rel and puts it.
 func (o *Output) putBytes(ctx context.Context, rel string, data []byte) error {
 	path := o.path(".put-" + strings.ReplaceAll(rel, "/", "_"))

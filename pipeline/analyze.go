@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/flowlens/flowlens/athena"
 	"github.com/flowlens/flowlens/detect"
 	"github.com/flowlens/flowlens/parser"
+	"github.com/flowlens/flowlens/report"
 )
 
 // Config describes one analysis run.
@@ -51,6 +53,11 @@ type Config struct {
 	// the aggregate tables (Aggregate then only sets how detection's
 	// conversations are computed).
 	SkipFlows, SkipAggregates bool
+	// Report writes report.html beside the output once committed (report
+	// package): from the output directory (every shard's manifest), or for
+	// an output in a Store, from the files staged for it. A shard written
+	// to a Store sees only its own files and writes none.
+	Report bool
 }
 
 // Result is what a run did.
@@ -65,6 +72,7 @@ type Result struct {
 	DetectStats detect.Stats
 	Totals      archive.Totals
 	Manifest    *athena.Manifest // nil without OutDir
+	Report      string           // where the report was written, when it was
 	Elapsed     time.Duration
 }
 
@@ -264,6 +272,13 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		regions, first := athena.PartitionsOf(manifests[i])
 		ddls = append(ddls, athena.TableDDL{Name: t.Options().Name, Dir: manifests[i].Dir, Columns: cols, Regions: regions, FirstDate: first})
 	}
+	var page []byte // the report of an output in a Store, made from the staged files
+	if cfg.Report && cfg.Store != nil && cfg.Shard == "" {
+		var rerr error
+		if page, rerr = report.Render(out.Staged(), cfg.Store.Location(), res.Manifest); rerr != nil {
+			res.Warnings = append(res.Warnings, "cannot write the report: "+rerr.Error())
+		}
+	}
 	if err := out.Commit(ctx, res.Manifest, athena.DDL(location, ddls)); err != nil {
 		var ce *athena.CleanupError
 		if !errors.As(err, &ce) {
@@ -271,6 +286,23 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		res.Warnings = append(res.Warnings, ce.Error())
 		out.Abort() // the staging directory only
+	}
+	// The report is derived from the committed output, so it is written
+	// after the commit; failing to write it fails nothing.
+	switch {
+	case !cfg.Report:
+	case cfg.Store == nil:
+		if path, rerr := report.Write(cfg.OutDir); rerr != nil {
+			res.Warnings = append(res.Warnings, "cannot write the report: "+rerr.Error())
+		} else {
+			res.Report = path
+		}
+	case page != nil:
+		if rerr := out.PutDerived(ctx, report.Name, page); rerr != nil {
+			res.Warnings = append(res.Warnings, "cannot write the report: "+rerr.Error())
+		} else {
+			res.Report = strings.TrimSuffix(cfg.Store.Location(), "/") + "/" + report.Name
+		}
 	}
 	res.Elapsed = time.Since(began)
 	return res, nil

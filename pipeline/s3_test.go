@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"github.com/flowlens/flowlens/detect"
 	"github.com/flowlens/flowlens/internal/s3test"
 	"github.com/flowlens/flowlens/pipeline"
+	"github.com/flowlens/flowlens/report"
 )
 
 // s3Corpus generates a one-hour labelled corpus, uploads it under
@@ -147,7 +149,7 @@ func TestS3InAndOut(t *testing.T) {
 	srv := s3test.Start(t)
 	local := s3Corpus(t, srv)
 	srv.CreateBucket(t, "out")
-	cfg := pipeline.Config{Aggregate: &aggregate.Config{}, Detect: &detect.Config{}, Read: archive.Options{Jobs: 4}}
+	cfg := pipeline.Config{Aggregate: &aggregate.Config{}, Detect: &detect.Config{}, Read: archive.Options{Jobs: 4}, Report: true}
 
 	clean := cfg
 	clean.Inputs, clean.OutDir = local, t.TempDir()
@@ -186,7 +188,7 @@ func TestS3InAndOut(t *testing.T) {
 		t.Fatalf("S3 run read %d records (%d inputs failed), local %d", got.Totals.Stats.Records, got.Totals.Failed, want.Totals.Stats.Records)
 	}
 	dir, keys := download(t, srv.Client, "out", "flowlens/")
-	wantKeys := []string{athena.DDLName, athena.ManifestName}
+	wantKeys := []string{athena.DDLName, athena.ManifestName, report.Name}
 	for _, tm := range got.Manifest.Tables {
 		for _, f := range tm.Files {
 			wantKeys = append(wantKeys, f.Path)
@@ -211,6 +213,19 @@ func TestS3InAndOut(t *testing.T) {
 		if !slices.Equal(gotRows[name], rows) {
 			t.Errorf("table %s: %d rows from S3, %d locally, or different values", name, len(gotRows[name]), len(rows))
 		}
+	}
+	// The report put beside the output is the one flowlens report makes
+	// of the committed output.
+	put, err := os.ReadFile(filepath.Join(dir, report.Name))
+	if err != nil || got.Report != "s3://out/flowlens/"+report.Name {
+		t.Fatalf("report %q: %v", got.Report, err)
+	}
+	if _, err := report.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	put = bytes.ReplaceAll(put, []byte(run.Store.Location()), []byte(dir)) // where each thinks the output is
+	if made, _ := os.ReadFile(filepath.Join(dir, report.Name)); !bytes.Equal(put, made) || !bytes.Contains(put, []byte("<svg")) {
+		t.Errorf("the report in S3 (%d bytes) is not the report of the output in S3 (%d bytes)", len(put), len(made))
 	}
 	gotFindings, _ := os.ReadFile(filepath.Join(dir, pipeline.FindingsFile))
 	wantFindings, _ := os.ReadFile(filepath.Join(clean.OutDir, pipeline.FindingsFile))

@@ -68,7 +68,7 @@ type spaceRow struct{ From, To, Bytes, Share string }
 type inputRow struct{ Path, Error, Records, Invalid string }
 
 // render writes the page of d.
-func render(w io.Writer, d *data) error {
+func renderPage(w io.Writer, d *data) error {
 	m := d.manifest
 	v := &view{Dir: d.dir, Run: m.RunID, Tool: m.Tool, Finished: m.Finished, Shards: d.shards}
 	if t, err := time.Parse(time.RFC3339Nano, m.Finished); err == nil {

@@ -15,9 +15,12 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/flowlens/flowlens/athena"
 )
 
 // Name is the file the report is written to, in the output directory.
@@ -34,17 +37,42 @@ func Write(dir string) (path string, err error) {
 	if err != nil {
 		return "", err
 	}
-	d, err := load(dir, m)
+	page, err := render(dir, m, shards, dir)
 	if err != nil {
 		return "", err
 	}
-	d.shards = shards
-	var buf bytes.Buffer
-	if err := render(&buf, d); err != nil {
-		return "", fmt.Errorf("cannot render the report of %s: %w", dir, err)
-	}
 	path = filepath.Join(dir, Name)
-	return path, writeAtomic(path, buf.Bytes())
+	return path, writeAtomic(path, page)
+}
+
+// Render returns the report of the output at location (its name on the
+// page) that manifest m describes, the files it lists read from dir (where
+// a run staged them before committing them to S3). It reads m as it is
+// committed, in JSON, so the page is the one Write makes of the committed
+// output.
+func Render(dir, location string, m *athena.Manifest) ([]byte, error) {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var committed athena.Manifest
+	if err := json.Unmarshal(data, &committed); err != nil {
+		return nil, err
+	}
+	return render(dir, &committed, 0, location)
+}
+
+func render(dir string, m *athena.Manifest, shards int, location string) ([]byte, error) {
+	d, err := load(dir, m)
+	if err != nil {
+		return nil, err
+	}
+	d.shards, d.dir = shards, location
+	var buf bytes.Buffer
+	if err := renderPage(&buf, d); err != nil {
+		return nil, fmt.Errorf("cannot render the report of %s: %w", dir, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // writeAtomic writes data to path through a temporary file in the same

@@ -459,6 +459,9 @@ func TestUniformPages(t *testing.T) {
 // them idle) does not grow with the number of days. Before, each kept its
 // page, dictionary and chunk buffers at their largest: megabytes.
 func TestIdleWritersHoldLittle(t *testing.T) {
+	// One P: the shared compressors are pooled per P, and a pool missed on
+	// another would count a new one against the writers.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	mem := memory.NewGoAllocator()
 	arrays, _ := genArrays(mem, rand.New(rand.NewPCG(4, 4)), 100_000, 5000)
 	heap := func() uint64 {

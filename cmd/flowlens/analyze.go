@@ -23,7 +23,6 @@ import (
 	"github.com/flowlens/flowlens/detect"
 	"github.com/flowlens/flowlens/parser"
 	"github.com/flowlens/flowlens/pipeline"
-	"github.com/flowlens/flowlens/report"
 )
 
 const analyzeUsage = `Usage: flowlens analyze [flags] INPUT... [--out DIR | --out s3://BUCKET/PREFIX/]
@@ -265,6 +264,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		Read:           opts,
 		OutDir:         outDir,
 		Store:          store,
+		Report:         true,
 		Shard:          s3f.shardLabel(),
 		Location:       f.location,
 		Table:          athena.TableOptions{Codec: codec, RowGroupRows: f.rowGroupRows, TargetFileBytes: int64(f.fileMB) << 20},
@@ -295,14 +295,8 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	if m := res.Manifest; m != nil {
 		fmt.Fprintf(stdout, "output: %s: %d records; %d tables in %d files, %.1f MB; %s and %s written\n", f.out,
 			m.Totals.Records, len(m.Tables), m.Totals.OutputFiles, float64(m.Totals.OutputBytes)/1e6, athena.DDLName, athena.ManifestName)
-		if store == nil {
-			// The report is derived from the committed output, so it is
-			// written after the commit; a failure to write it fails nothing.
-			if path, err := report.Write(f.out); err != nil {
-				log.Error("cannot write the report", "err", err)
-			} else {
-				fmt.Fprintf(stdout, "report: %s\n", path)
-			}
+		if res.Report != "" {
+			fmt.Fprintf(stdout, "report: %s\n", res.Report)
 		}
 		if late := res.LateRecords; late > 0 {
 			log.Warn("records arrived after their aggregation window had closed; raise --lateness", "records", late)
