@@ -96,7 +96,10 @@ type Reader struct {
 	dynDist  table
 	codeLens table
 	header   []byte // the member header read so far
-	err      error
+	// srcErr is the source's error, kept until the input before it is
+	// decoded; err ends the stream (io.EOF, a decoding error, or srcErr).
+	srcErr error
+	err    error
 }
 
 // Reset makes z read a new stream from r, keeping its buffers.
@@ -168,14 +171,14 @@ func (z *Reader) fillInput(need int) {
 		case err == io.EOF:
 			z.eof = true
 		case err != nil:
-			z.err, z.eof = err, true
+			z.srcErr, z.eof = err, true
 		case n > 0:
 			empty = 0
 		case z.end == inBytes:
 			return // full: need is at most a header's worth, so this is not reached
 		default:
 			if empty++; empty == maxEmptyReads {
-				z.err, z.eof = io.ErrNoProgress, true
+				z.srcErr, z.eof = io.ErrNoProgress, true
 			}
 		}
 	}
@@ -223,10 +226,7 @@ func (z *Reader) align() {
 func (z *Reader) byte() (byte, error) {
 	z.fillInput(1)
 	if z.pos >= z.end {
-		if z.err != nil {
-			return 0, z.err
-		}
-		return 0, io.ErrUnexpectedEOF
+		return 0, z.truncated()
 	}
 	b := z.in[z.pos]
 	z.pos++
@@ -238,8 +238,8 @@ func (z *Reader) byte() (byte, error) {
 func (z *Reader) member() error {
 	z.fillInput(10)
 	if z.pos == z.end && z.members > 0 {
-		if z.err != nil {
-			return z.err
+		if z.srcErr != nil {
+			return z.srcErr
 		}
 		return io.EOF
 	}
@@ -416,9 +416,11 @@ func (z *Reader) blockHeader() error {
 	return nil
 }
 
+// truncated returns why the input ended early: the source's error, or
+// io.ErrUnexpectedEOF.
 func (z *Reader) truncated() error {
-	if z.err != nil {
-		return z.err
+	if z.srcErr != nil {
+		return z.srcErr
 	}
 	return io.ErrUnexpectedEOF
 }

@@ -249,14 +249,26 @@ func (r *failingReader) Read(p []byte) (int, error) {
 }
 
 // TestSourceErrors: the source's own error comes out wherever the stream
-// breaks, not io.ErrUnexpectedEOF in its place, and a source that returns
-// nothing forever is io.ErrNoProgress, not a hang.
+// breaks, not io.ErrUnexpectedEOF in its place, after the text its bytes
+// held; a source that returns nothing forever is io.ErrNoProgress, not a
+// hang.
 func TestSourceErrors(t *testing.T) {
-	gz := compressStd(t, flowText(20000, 4), 6)
+	data := flowText(20000, 4)
+	gz := compressStd(t, data, 6)
 	reset := errors.New("connection reset by peer")
 	for n := 10; n < len(gz); n += 997 {
-		if _, err := gunzip(&failingReader{b: gz, n: n, err: reset}); !errors.Is(err, reset) {
+		got, err := gunzip(&failingReader{b: gz, n: n, err: reset})
+		if !errors.Is(err, reset) {
 			t.Fatalf("source failing after %d bytes: %v", n, err)
+		}
+		// What came before the failure is decoded, as far as compress/gzip
+		// decodes it.
+		var std []byte
+		if zr, err := stdgzip.NewReader(&failingReader{b: gz, n: n, err: reset}); err == nil {
+			std, _ = io.ReadAll(zr)
+		}
+		if !bytes.HasPrefix(data, got) || len(got) < len(std) {
+			t.Fatalf("source failing after %d of %d bytes: %d bytes of text yielded, compress/gzip %d", n, len(gz), len(got), len(std))
 		}
 	}
 	if _, err := gunzip(&failingReader{b: gz, n: len(gz) - 4}); !errors.Is(err, io.ErrNoProgress) {
