@@ -63,6 +63,7 @@ func gunzipOnce(b *testing.B, gz []byte, buf []byte) {
 	for {
 		_, err := zr.Read(buf)
 		if err == io.EOF {
+			zr.Close()
 			return
 		}
 		if err != nil {

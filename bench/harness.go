@@ -150,7 +150,9 @@ func loadSample(ctx context.Context, srcs []archive.Source, limit int64) (*sampl
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", src.Name, err)
 			}
-			if text, err = io.ReadAll(zr); err != nil {
+			text, err = io.ReadAll(zr)
+			zr.Close()
+			if err != nil {
 				return nil, fmt.Errorf("%s: %w", src.Name, err)
 			}
 			s.gz = append(s.gz, raw)
@@ -259,6 +261,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					n, err := zr.Read(buf)
 					text += int64(n)
 					if err == io.EOF {
+						zr.Close()
 						break
 					}
 					if err != nil {
