@@ -65,8 +65,9 @@ const (
 	stateDone
 )
 
-// Reader decompresses a gzip stream. The zero value is not usable: call
-// Reset first.
+// Reader decompresses a gzip stream. The zero value is ready for Reset,
+// which reads a stream's first header; a Reader is reused through Reset
+// (its buffers are 700 KB).
 type Reader struct {
 	r   io.Reader
 	in  []byte // in[pos:end] is unread input, followed by inPad zeros
@@ -119,16 +120,6 @@ func (z *Reader) Reset(r io.Reader) error {
 		return err
 	}
 	return nil
-}
-
-// NewReader returns a Reader of the gzip stream r, after reading its first
-// header.
-func NewReader(r io.Reader) (*Reader, error) {
-	z := &Reader{}
-	if err := z.Reset(r); err != nil {
-		return nil, err
-	}
-	return z, nil
 }
 
 // Close drops the Reader's reference to its source; Reset makes it usable
