@@ -223,6 +223,15 @@ func (o *Output) PutDerived(ctx context.Context, rel string, data []byte) error 
 	return writeAtomic(filepath.Join(o.Dir, filepath.FromSlash(rel)), data)
 }
 
+// RemoveDerived removes a derived file rel, written by an earlier run, that
+// this run could not write anew (it would describe another output).
+func (o *Output) RemoveDerived(ctx context.Context, rel string) error {
+	if o.store != nil {
+		return o.store.Delete(ctx, []string{rel})
+	}
+	return LocalStore(o.Dir).Delete(ctx, []string{rel})
+}
+
 // putBytes stages data as rel and puts it.
 func (o *Output) putBytes(ctx context.Context, rel string, data []byte) error {
 	path := o.path(".put-" + strings.ReplaceAll(rel, "/", "_"))

@@ -379,6 +379,13 @@ type beacon struct {
 
 func (h *hostState) addBeacon(d *Detector, k beaconKey, ws int64, c *counts) {
 	b := h.beacons[k]
+	if b != nil && ws-b.lastWS > int64(d.cfg.BeaconMaxGap/time.Second) {
+		// Stale whether or not a sweep has come by: judged and started
+		// afresh, so that the sweeps' phase does not change findings.
+		d.judgeBeacon(h, k, b)
+		delete(h.beacons, k)
+		b = nil
+	}
 	if b == nil {
 		if len(h.beacons) >= d.cfg.BeaconMaxPeers && h.sweptAt != ws {
 			h.forgetStaleBeacons(d, ws, true)

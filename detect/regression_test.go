@@ -203,3 +203,34 @@ func TestBeaconEndpointsExpire(t *testing.T) {
 		t.Errorf("beacons %v, want %v", got, want)
 	}
 }
+
+// TestBeaconPeriodBound: an endpoint contacted at intervals just under
+// BeaconMaxGap (6 h) is a beacon and one just over it is not, whatever the
+// window the run starts at (the hourly sweep of stale endpoints once made
+// the second depend on it).
+func TestBeaconPeriodBound(t *testing.T) {
+	run := func(period, start int64) int {
+		var windows [][]conv
+		for ws := start; ws < 14*period; ws += 300 {
+			rows := []conv{{ws: ws, src: "10.1.0.1", dst: "10.1.0.2", dport: 5432, proto: 6, flags: 0x1b,
+				action: "ACCEPT", records: 1, packets: 10, bytess: 1000}}
+			if ws >= 0 && ws%period == 0 {
+				rows = append(rows, conv{ws: ws, src: "10.9.0.1", dst: "203.0.113.7", dport: 443, proto: 6, flags: 0x1b,
+					action: "ACCEPT", records: 2, packets: 12, bytess: 3000})
+			}
+			windows = append(windows, rows)
+		}
+		fs, _ := detectRows(t, detect.Config{}, windows...)
+		return len(kinds(fs, detect.KindBeaconing))
+	}
+	for _, tc := range []struct {
+		period int64
+		want   int
+	}{{21000, 1}, {22800, 0}} {
+		for _, start := range []int64{0, -600, -1800} {
+			if got := run(tc.period, start); got != tc.want {
+				t.Errorf("period %d s, run starting at %d s: %d beacon findings, want %d", tc.period, start, got, tc.want)
+			}
+		}
+	}
+}

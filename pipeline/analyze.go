@@ -272,12 +272,11 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		regions, first := athena.PartitionsOf(manifests[i])
 		ddls = append(ddls, athena.TableDDL{Name: t.Options().Name, Dir: manifests[i].Dir, Columns: cols, Regions: regions, FirstDate: first})
 	}
-	var page []byte // the report of an output in a Store, made from the staged files
+	// The report of an output in a Store is made from the staged files.
+	var page []byte
+	var renderErr error
 	if cfg.Report && cfg.Store != nil && cfg.Shard == "" {
-		var rerr error
-		if page, rerr = report.Render(out.Staged(), cfg.Store.Location(), res.Manifest); rerr != nil {
-			res.Warnings = append(res.Warnings, "cannot write the report: "+rerr.Error())
-		}
+		page, renderErr = report.Render(out.Staged(), cfg.Store.Location(), res.Manifest)
 	}
 	if err := out.Commit(ctx, res.Manifest, athena.DDL(location, ddls)); err != nil {
 		var ce *athena.CleanupError
@@ -289,23 +288,37 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	// The report is derived from the committed output, so it is written
 	// after the commit; failing to write it fails nothing.
-	switch {
-	case !cfg.Report:
-	case cfg.Store == nil:
-		if path, rerr := report.Write(cfg.OutDir); rerr != nil {
+	if cfg.Report {
+		var rerr error
+		if res.Report, rerr = writeReport(ctx, cfg, out, page, renderErr); rerr != nil {
 			res.Warnings = append(res.Warnings, "cannot write the report: "+rerr.Error())
-		} else {
-			res.Report = path
-		}
-	case page != nil:
-		if rerr := out.PutDerived(ctx, report.Name, page); rerr != nil {
-			res.Warnings = append(res.Warnings, "cannot write the report: "+rerr.Error())
-		} else {
-			res.Report = strings.TrimSuffix(cfg.Store.Location(), "/") + "/" + report.Name
 		}
 	}
 	res.Elapsed = time.Since(began)
 	return res, nil
+}
+
+// writeReport writes the report of the committed output and returns where:
+// made from the output directory, or for an output in a Store, the page
+// made from the staged files (none for a shard, which sees only its own).
+// When it cannot, it removes the previous run's report, which would
+// describe another output.
+func writeReport(ctx context.Context, cfg Config, out *athena.Output, page []byte, renderErr error) (string, error) {
+	err := renderErr
+	switch {
+	case cfg.Store == nil:
+		var path string
+		if path, err = report.Write(cfg.OutDir); err == nil {
+			return path, nil
+		}
+	case cfg.Shard != "":
+		return "", nil
+	case err == nil:
+		if err = out.PutDerived(ctx, report.Name, page); err == nil {
+			return strings.TrimSuffix(cfg.Store.Location(), "/") + "/" + report.Name, nil
+		}
+	}
+	return "", errors.Join(err, out.RemoveDerived(ctx, report.Name))
 }
 
 func identity(n int) []int {
@@ -407,6 +420,11 @@ func (h *holder) finish(i int) (int64, bool) {
 }
 
 func (h *holder) moved() (int64, bool) {
+	// An input finished without being read from does not stand for the
+	// later ones: the first not yet read from is past it.
+	for h.upTo < len(h.done) && h.done[h.upTo] {
+		h.upTo++
+	}
 	t := h.from()
 	if t == h.lastFrom {
 		return t, false
