@@ -47,7 +47,11 @@ type Detector struct {
 	win    window               // the window being read
 	slow   map[int64]*slowEpoch // slow-scan state by horizon start
 	judged map[int64]bool       // horizons judged and forgotten
-	hosts  map[addr]*hostState  // exfiltration and beaconing state of internal hosts
+	hosts  map[addr]*hostState  // exfiltration and beaconing state of internal hosts sending out
+	// received is the external bytes each internal host received: most
+	// hosts of a network facing the internet only receive, and need no
+	// more state than this.
+	received map[addr]int64
 	// beaconsSwept is the window of the last expireBeacons.
 	beaconsSwept int64
 	findings     map[string]*Finding // by key
@@ -78,6 +82,7 @@ func New(cfg Config) (*Detector, error) {
 		slow:          map[int64]*slowEpoch{},
 		judged:        map[int64]bool{},
 		hosts:         map[addr]*hostState{},
+		received:      map[addr]int64{},
 		findings:      map[string]*Finding{},
 		strs:          map[string]string{},
 		beaconsSwept:  math.MinInt64 / 2,

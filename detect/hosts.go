@@ -73,7 +73,7 @@ func (w *window) flushVolumes(d *Detector) {
 				h.addBeacon(d, beaconKey{k.dst, k.dport, k.proto}, w.ws, &v.counts)
 			}
 		} else {
-			d.host(k.dst, v.region).recv += v.bytes
+			d.received[k.dst] += v.bytes
 		}
 	}
 	for h, b := range sent {
@@ -84,14 +84,14 @@ func (w *window) flushVolumes(d *Detector) {
 
 // hostState is an internal host's external traffic over the run.
 type hostState struct {
-	addr       addr
-	region     string
-	sent, recv int64
-	windows    logHistogram // outbound external bytes per window with any
-	peak       float64
-	top        []topDest // the heaviest destinations (space-saving)
-	beacons    map[beaconKey]*beacon
-	sweptAt    int64 // the window of the last forgetStaleBeacons
+	addr    addr
+	region  string
+	sent    int64
+	windows logHistogram // outbound external bytes per window with any
+	peak    float64
+	top     []topDest // the heaviest destinations (space-saving)
+	beacons map[beaconKey]*beacon
+	sweptAt int64 // the window of the last forgetStaleBeacons
 }
 
 func (d *Detector) host(a addr, region string) *hostState {
@@ -294,7 +294,8 @@ func (d *Detector) judgeExfiltration(h *hostState) {
 	if h.sent == 0 {
 		return
 	}
-	pcr := float64(h.sent-h.recv) / float64(h.sent+h.recv)
+	recv := d.received[h.addr]
+	pcr := float64(h.sent-recv) / float64(h.sent+recv)
 	// The busiest window against the host's usual one: a robust z-score
 	// (median and median absolute deviation), so that an exfiltration
 	// lasting many windows does not raise its own baseline.
@@ -326,7 +327,7 @@ func (d *Detector) judgeExfiltration(h *hostState) {
 		ev := []Evidence{{"bytes_to_destination", float64(sure), float64(cfg.ExfilMinBytes)},
 			{"producer_consumer_ratio", pcr, cfg.ExfilPCR}}
 		why := fmt.Sprintf("%s sent %s to external %s; it sent %s and received %s from external addresses (PCR %.2f)",
-			h.addr, sizeOf(sure), t.dst, sizeOf(h.sent), sizeOf(h.recv), pcr)
+			h.addr, sizeOf(sure), t.dst, sizeOf(h.sent), sizeOf(recv), pcr)
 		switch {
 		case capped:
 			ev = append(ev, Evidence{"absolute_cap_bytes", float64(sure), float64(cfg.ExfilCapBytes)})
