@@ -415,10 +415,10 @@ func (h *holder) finish(i int) (int64, bool) {
 	for h.next < len(h.done) && h.done[h.next] {
 		h.next++
 	}
-	h.upTo = max(h.upTo, h.next)
 	return h.moved()
 }
 
+// moved returns the hold and whether it changed since the last call.
 func (h *holder) moved() (int64, bool) {
 	// An input finished without being read from does not stand for the
 	// later ones: the first not yet read from is past it.
