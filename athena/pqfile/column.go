@@ -492,15 +492,17 @@ func appendPlainString(dst, s []byte) []byte {
 // of their own, and the dictionary, without its newest entry, stays for
 // them.
 func (c *column) fallBack() {
+	entries := c.dictEntries()
+	newest := entries[len(entries)-1]
+	entries = entries[:len(entries)-1]
 	c.dictN--
-	c.dictPlain = c.dictPlain[:c.lastDictEntryStart()]
+	c.dictPlain = c.dictPlain[:len(c.dictPlain)-len(newest)]
 	if c.spec.Type == String {
 		c.statDictionary()
 	}
 	if c.usedDict {
 		c.cutPageRows(c.pageRows - 1)
 	} else {
-		entries := c.dictEntries()
 		for _, i := range c.idx {
 			c.plain = append(c.plain, entries[i]...)
 		}
@@ -531,22 +533,6 @@ func (c *column) dictEntries() [][]byte {
 		off += n
 	}
 	return entries
-}
-
-// lastDictEntryStart returns where the newest dictionary entry starts.
-func (c *column) lastDictEntryStart() int {
-	switch c.spec.Type {
-	case Int32:
-		return len(c.dictPlain) - 4
-	case Int64:
-		return len(c.dictPlain) - 8
-	}
-	off, prev := 0, 0
-	for off < len(c.dictPlain) {
-		prev = off
-		off += 4 + int(binary.LittleEndian.Uint32(c.dictPlain[off:]))
-	}
-	return prev
 }
 
 // statDictionary folds the dictionary entries into the string min and max.

@@ -319,8 +319,8 @@ func (w *Writer) FlushRowGroup() error {
 		rg.Columns = append(rg.Columns, cc)
 		rg.TotalByteSize += cc.MetaData.TotalUncompressedSize
 		rg.TotalCompressedSize += cc.MetaData.TotalCompressedSize
-		c.resetChunk()
 		c.release()
+		c.resetChunk()
 	}
 	w.groups = append(w.groups, rg)
 	w.total += int64(w.rows)
