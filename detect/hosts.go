@@ -416,8 +416,8 @@ func (h *hostState) addBeacon(d *Detector, k beaconKey, ws int64, c *counts) {
 }
 
 // forgetStaleBeacons forgets the host's endpoints not contacted for longer
-// than maxGap, which can no longer be regular beacons of that period, after
-// judging them. Making room for a new endpoint (at most once per window), it
+// than BeaconMaxGap, which can no longer be regular beacons, after judging
+// them. Making room for a new endpoint (at most once per window), it
 // also forgets those seen in a single window an hour ago or more.
 func (h *hostState) forgetStaleBeacons(d *Detector, ws int64, makeRoom bool) {
 	if makeRoom {
