@@ -28,6 +28,7 @@ type column struct {
 	spec    Column
 	w       *Writer
 	scratch scratch // page buffers; per column so columns encode in parallel
+	hints   bufferHints
 
 	// the current page
 	pageRows  int
@@ -102,19 +103,46 @@ func (c *column) resetChunk() {
 	c.ipDict.reset()
 }
 
-// release drops the column's buffers between row groups. A file keeps
-// them at their largest otherwise, and a run over many days holds many
-// files open (one per table, region and day), most of them idle: their
-// kept buffers, not their rows, grew memory with the number of days. A
-// file still being written grows them again, which costs little next to
-// encoding a row group.
+// release gives the column's buffers back to the pools between row
+// groups, remembering their sizes. A file kept them at their largest
+// otherwise, and a run over many days holds many files open (one per
+// table, region and day), most of them idle: their kept buffers, not their
+// rows, grew memory with the number of days.
 func (c *column) release() {
+	h := &c.hints
+	h.levels, h.plain, h.dict = pooledCap(c.levels), pooledCap(c.plain), pooledCap(c.dictPlain)
+	h.chunk, h.idx = pooledCap(c.chunk), pooledCap(c.idx)
+	h.page, h.compressed = pooledCap(c.scratch.page), pooledCap(c.scratch.compressed)
+	for _, b := range [][]byte{c.levels, c.plain, c.dictPlain, c.dictPage, c.chunk, c.scratch.page, c.scratch.compressed} {
+		bytePool.put(b)
+	}
+	int32Pool.put(c.idx)
+	int32Pool.put(c.i32Small)
 	c.levels, c.idx, c.plain = nil, nil, nil
 	c.dictPlain, c.dictPage, c.chunk = nil, nil, nil
 	c.i32Dict, c.i64Dict, c.ipDict = dictIndex[int32]{}, dictIndex[int64]{}, dictIndex[ipKey]{}
 	c.strDict, c.i32Small = strIndex{}, nil
 	c.lastKey, c.ipText, c.minS, c.maxS = nil, nil, nil, nil
 	c.scratch = scratch{}
+}
+
+// acquire takes the column's buffers from the pools, as large as they were
+// in the last row group, before it is given values.
+func (c *column) acquire() {
+	h := &c.hints
+	c.levels = take(&bytePool, c.levels, h.levels)
+	c.plain = take(&bytePool, c.plain, h.plain)
+	c.dictPlain = take(&bytePool, c.dictPlain, h.dict)
+	c.chunk = take(&bytePool, c.chunk, h.chunk)
+	c.idx = take(&int32Pool, c.idx, h.idx)
+	c.scratch.page = take(&bytePool, c.scratch.page, h.page)
+	c.scratch.compressed = take(&bytePool, c.scratch.compressed, h.compressed)
+}
+
+// bufferHints are the capacities a column's buffers reached in its last
+// row group.
+type bufferHints struct {
+	levels, plain, dict, chunk, idx, page, compressed int
 }
 
 func (c *column) pendingBytes() int64 {
@@ -183,6 +211,7 @@ func (c *column) appendNulls(n int) {
 // appendArray appends rows sel (or the first n) of arr in chunks, cutting
 // pages between chunks.
 func (c *column) appendArray(arr arrow.Array, sel []int32, n int) error {
+	c.acquire()
 	const chunk = 4096
 	for start := 0; start < n; start += chunk {
 		end := min(start+chunk, n)
@@ -313,7 +342,8 @@ func (c *column) addInt32(v int32) {
 	if c.dictOn {
 		if uint32(v) < smallInt32 {
 			if c.i32Small == nil {
-				c.i32Small = make([]int32, smallInt32)
+				c.i32Small = int32Pool.get(smallInt32)[:smallInt32]
+				clear(c.i32Small)
 			}
 			if i := c.i32Small[v]; i > 0 {
 				c.idx = append(c.idx, i-1)
@@ -590,26 +620,23 @@ func (c *column) cutPageRows(rows int) {
 		}
 		s.levels.Write(s.rle)
 	}
-	s.page.Reset()
-	var lenPrefix [4]byte
-	binary.LittleEndian.PutUint32(lenPrefix[:], uint32(s.levels.Len()))
-	s.page.Write(lenPrefix[:])
-	s.page.Write(s.levels.Bytes())
+	s.page = binary.LittleEndian.AppendUint32(s.page[:0], uint32(s.levels.Len()))
+	s.page = append(s.page, s.levels.Bytes()...)
 	encoding := format.Plain
 	if c.dictOn && len(c.idx) > 0 {
 		encoding = format.RLEDictionary
 		width := max(1, bits.Len32(uint32(max(c.dictN-1, 0))))
-		s.page.WriteByte(byte(width))
+		s.page = append(s.page, byte(width))
 		enc := rle.Encoding{BitWidth: width}
 		var err error
 		s.rle, err = enc.EncodeInt32(s.rle[:0], c.idx)
 		if err != nil {
 			panic("BUG: encoding dictionary indices: " + err.Error())
 		}
-		s.page.Write(s.rle)
+		s.page = append(s.page, s.rle...)
 		c.usedDict = true
 	} else {
-		s.page.Write(c.plain)
+		s.page = append(s.page, c.plain...)
 		c.usedPlain = true
 	}
 	c.chunk = c.appendPage(c.chunk, format.PageHeader{
@@ -621,7 +648,7 @@ func (c *column) cutPageRows(rows int) {
 			RepetitionLevelEncoding: format.RLE,
 			Statistics:              format.Statistics{NullCount: int64(nulls)},
 		}),
-	}, s.page.Bytes())
+	}, s.page)
 	c.chunkRows += rows
 	c.chunkNulls += int64(nulls)
 	rest := c.pageRows - rows

@@ -382,8 +382,8 @@ func (w *Writer) write(b []byte) error {
 
 // scratch holds the buffers a column reuses while cutting pages.
 type scratch struct {
-	levels, page    bytes.Buffer
-	rle, compressed []byte
+	levels                bytes.Buffer
+	page, rle, compressed []byte
 }
 
 func (c *column) schemaElement() format.SchemaElement {
