@@ -120,16 +120,27 @@ var timeSteps = []int64{60, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3
 // timeTicks returns tick times within [from, to], aligned to UTC multiples
 // of the first step that gives at most n ticks.
 func timeTicks(from, to int64, n int) []int64 {
-	step := timeSteps[len(timeSteps)-1]
+	span := uint64(to - from) // to >= from; unsigned, as a span of far-apart times overflows int64
+	last := timeSteps[len(timeSteps)-1]
+	// Beyond the largest step (times centuries apart, from a bad record),
+	// a multiple of it.
+	step := int64(min(span/uint64(n)/uint64(last)+1, math.MaxInt64/uint64(last))) * last
 	for _, s := range timeSteps {
-		if (to-from)/s <= int64(n) {
+		if span/uint64(s) <= uint64(n) {
 			step = s
 			break
 		}
 	}
 	var ticks []int64
-	for t := (from + step - 1) / step * step; t <= to; t += step {
+	first := from/step*step + step
+	if from%step == 0 || from < 0 {
+		first -= step
+	}
+	for t := first; t <= to && len(ticks) <= n; t += step {
 		ticks = append(ticks, t)
+		if t > math.MaxInt64-step {
+			break
+		}
 	}
 	return ticks
 }
