@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/flowlens/flowlens/athena/pqfile"
 )
 
@@ -38,6 +40,62 @@ func DDLColumns(cols []pqfile.Column, skip ...string) []DDLColumn {
 		out = append(out, DDLColumn{Name: c.Name, Type: c.Type.String()})
 	}
 	return out
+}
+
+// SchemaDDLColumns returns the DDL columns of the Parquet columns an Arrow
+// schema is written as, less skip.
+func SchemaDDLColumns(schema *arrow.Schema, skip ...string) ([]DDLColumn, error) {
+	var cols []pqfile.Column
+	for _, fld := range schema.Fields() {
+		typ, err := ColumnType(fld.Type)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", fld.Name, err)
+		}
+		cols = append(cols, pqfile.Column{Name: fld.Name, Type: typ})
+	}
+	return DDLColumns(cols, skip...), nil
+}
+
+// ManifestDDL returns the tables of a committed output as its manifest
+// describes them: columns, regions and first date. athena.sql is made from
+// it, so that `flowlens ddl --from` prints the same tables. A table the
+// manifest gives no columns for (one written before manifests listed them)
+// is declared with every flow-log field if it is the flows table, and left
+// out otherwise.
+func ManifestDDL(m *Manifest) []TableDDL {
+	var out []TableDDL
+	for _, tm := range m.Tables {
+		cols := m.Columns[tm.Name]
+		if len(cols) == 0 {
+			if tm.Name != FlowsTable {
+				continue
+			}
+			cols = FlowsDDLColumns(nil)
+		}
+		regions, first := PartitionsOf(tm)
+		out = append(out, TableDDL{Name: tm.Name, Dir: tm.Dir, Columns: cols, Regions: regions, FirstDate: first})
+	}
+	return out
+}
+
+// CheckLocation checks that an S3 location can be the LOCATION of a table:
+// s3://bucket/prefix with a bucket name and no character that would end or
+// escape the SQL string it is written in.
+func CheckLocation(loc string) error {
+	rest, ok := strings.CutPrefix(loc, "s3://")
+	if !ok {
+		return fmt.Errorf("%q is not an s3:// URI", loc)
+	}
+	bucket, _, _ := strings.Cut(rest, "/")
+	if len(bucket) < 3 || strings.ContainsFunc(bucket, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_')
+	}) {
+		return fmt.Errorf("%q does not start with a bucket name (s3://bucket/prefix/)", loc)
+	}
+	if strings.ContainsFunc(loc, func(r rune) bool { return r == '\'' || r == '\\' || r < ' ' || r == 0x7f }) {
+		return fmt.Errorf("%q holds a quote, backslash or control character, which an Athena LOCATION cannot hold", loc)
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {

@@ -39,7 +39,7 @@ const AggregateRowGroupRows = 1 << 17
 // aggregates/<name>/, partitioned like the flows; columns keep the order of
 // the aggregate's schema; row groups hold at most AggregateRowGroupRows.
 func NewAggregateTable(out *Output, name string, opts TableOptions) *Table {
-	opts.Name, opts.Dir = name, AggregatesDir+"/"+name
+	opts.Name, opts.Dir = name, AggregateDir(name)
 	if opts.RowGroupRows <= 0 || opts.RowGroupRows > AggregateRowGroupRows {
 		opts.RowGroupRows = AggregateRowGroupRows
 	}
@@ -47,6 +47,9 @@ func NewAggregateTable(out *Output, name string, opts TableOptions) *Table {
 	opts.ColumnLess = nil
 	return NewTable(out, opts)
 }
+
+// AggregateDir is the directory of an aggregate table in an output.
+func AggregateDir(name string) string { return AggregatesDir + "/" + name }
 
 // FlowColumnLess orders flow columns as the field registry does (AWS's
 // table order), with unknown fields last by name.

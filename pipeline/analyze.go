@@ -260,18 +260,14 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	if location == "" {
 		location = athena.LocationPlaceholder
 	}
-	var ddls []athena.TableDDL
-	for i, t := range tables {
-		var cols []athena.DDLColumn
+	for _, t := range tables {
 		if t == flows {
-			cols = athena.FlowsDDLColumns(t.Columns())
+			res.Manifest.Columns[t.Options().Name] = athena.FlowsDDLColumns(t.Columns())
 		} else {
-			cols = athena.DDLColumns(t.Columns(), "region")
+			res.Manifest.Columns[t.Options().Name] = athena.DDLColumns(t.Columns(), "region")
 		}
-		res.Manifest.Columns[t.Options().Name] = cols
-		regions, first := athena.PartitionsOf(manifests[i])
-		ddls = append(ddls, athena.TableDDL{Name: t.Options().Name, Dir: manifests[i].Dir, Columns: cols, Regions: regions, FirstDate: first})
 	}
+	ddls := athena.ManifestDDL(res.Manifest)
 	// The report of an output in a Store is made from the staged files.
 	var page []byte
 	var renderErr error

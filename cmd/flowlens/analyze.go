@@ -180,9 +180,11 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	if f.location == "" && archive.IsS3URL(f.out) {
 		f.location = f.out
 	}
-	if f.location != "" && !strings.HasPrefix(f.location, "s3://") {
-		fmt.Fprintf(stderr, "flowlens analyze: --location: %q is not an s3:// URI\n", f.location)
-		return exitUsage
+	if f.location != "" {
+		if err := athena.CheckLocation(f.location); err != nil {
+			fmt.Fprintf(stderr, "flowlens analyze: --location: %v\n", err)
+			return exitUsage
+		}
 	}
 	if f.window < time.Second || f.window%time.Second != 0 || f.lateness < 0 {
 		fmt.Fprintln(stderr, "flowlens analyze: --window must be a whole number of seconds, --lateness not negative")

@@ -51,9 +51,9 @@ func TestExitCodes(t *testing.T) {
 	f(exitFailed, "output: "+out+": 1 records", "input failed", "analyze", good, corrupt, "--out", out)
 	f(exitUsage, "", "--compression", "analyze", good, "--out", out, "--compression", "lz77")
 	f(exitUsage, "", "not an s3:// URI", "analyze", good, "--out", out, "--location", "/tmp/x")
-	f(exitOK, "LOCATION 's3://b/p/flows/'", "", "ddl", "--location", "s3://b/p/", "--from", out)
+	f(exitOK, "LOCATION 's3://bkt/p/flows/'", "", "ddl", "--location", "s3://bkt/p/", "--from", out)
 	f(exitUsage, "", "--location must be", "ddl")
-	f(exitFailed, "", "--from", "ddl", "--location", "s3://b/", "--from", dir)
+	f(exitFailed, "", "--from", "ddl", "--location", "s3://bkt/", "--from", dir)
 
 	arch := filepath.Join(dir, "archive")
 	f(exitOK, "records", "", "gen", "--out", arch, "--records", "3000", "--file-records", "1000")
