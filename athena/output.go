@@ -33,7 +33,12 @@ const DDLName = "athena.sql"
 const (
 	stagingPrefix = ".flowlens-staging-"
 	oldPrefix     = ".flowlens-old-"
+	lockName      = ".flowlens.lock"
 )
+
+// ErrOutputBusy is returned when another run is writing the output
+// directory.
+var ErrOutputBusy = errors.New("another flowlens run is writing this output directory")
 
 // NewRunID returns a unique, sortable run id: UTC time and random bits.
 func NewRunID() string {
@@ -52,15 +57,29 @@ type Output struct {
 	Shard   string // this run's shard of the job (ShardLabel), or ""
 	store   Store  // set when files are committed one by one (S3, shards)
 	staging string
+	lock    *os.File // held from OpenOutput to the end of Commit or Abort
 }
 
-// OpenOutput prepares dir for run runID: it removes the staging directories
-// that interrupted runs left behind and finishes or undoes an interrupted
-// commit. One run at a time may write a directory.
-func OpenOutput(dir, runID string) (*Output, error) {
+// OpenOutput prepares dir for run runID: it locks it against other runs,
+// removes the staging directories that interrupted runs left behind and
+// finishes or undoes an interrupted commit. paths are the table
+// directories and files (relative, with '/') the run may write: a commit
+// replaces them whole, so a file under them that the previous manifest
+// does not list, which flowlens did not write, is an error rather than
+// lost.
+func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			closeLock(lock)
+		}
+	}()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read output directory: %w", err)
@@ -77,11 +96,66 @@ func OpenOutput(dir, runID string) (*Output, error) {
 			return nil, fmt.Errorf("cannot clean up after an interrupted run: %w", err)
 		}
 	}
-	o := &Output{Dir: dir, RunID: runID, staging: filepath.Join(dir, stagingPrefix+runID)}
+	prev, err := ReadManifest(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("cannot read the previous manifest: %w", err)
+	}
+	if err := checkOwned(dir, prev, paths); err != nil {
+		return nil, err
+	}
+	o = &Output{Dir: dir, RunID: runID, staging: filepath.Join(dir, stagingPrefix+runID), lock: lock}
 	if err := os.MkdirAll(o.staging, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create staging directory: %w", err)
 	}
 	return o, nil
+}
+
+// checkOwned checks that every file under paths in dir is listed by prev,
+// the manifest of the output there (nil when there is none).
+func checkOwned(dir string, prev *Manifest, paths []string) error {
+	listed := map[string]bool{}
+	if prev != nil {
+		for _, t := range prev.Tables {
+			for _, f := range t.Files {
+				listed[f.Path] = true
+			}
+		}
+		for _, f := range prev.Files {
+			listed[f.Path] = true
+		}
+	}
+	for _, p := range paths {
+		root := filepath.Join(dir, filepath.FromSlash(p))
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) && path == root {
+					return nil
+				}
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			rel, err := filepath.Rel(dir, path)
+			if err != nil {
+				return err
+			}
+			if !listed[filepath.ToSlash(rel)] {
+				return fmt.Errorf("%s was not written by flowlens (%s lists no such file), and committing would remove it: move it, or write to another directory", path, ManifestName)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("output directory: %w", err)
+		}
+	}
+	return nil
+}
+
+// unlock releases the output directory's lock.
+func (o *Output) unlock() {
+	closeLock(o.lock)
+	o.lock = nil
 }
 
 // WriteFile stages a file beside the tables (rel is relative to Dir, with
@@ -101,8 +175,11 @@ func (o *Output) WriteFile(rel string, data []byte) (FileManifest, error) {
 // path returns where the output file rel (relative to Dir) is staged.
 func (o *Output) path(rel string) string { return filepath.Join(o.staging, filepath.FromSlash(rel)) }
 
-// Abort removes everything the run staged.
-func (o *Output) Abort() error { return os.RemoveAll(o.staging) }
+// Abort removes everything the run staged and releases the directory.
+func (o *Output) Abort() error {
+	defer o.unlock()
+	return os.RemoveAll(o.staging)
+}
 
 // Commit makes the staged tables the output. The previous manifest is moved
 // aside first, so that from then on nothing claims to be complete; then each
@@ -141,6 +218,9 @@ func (o *Output) Commit(ctx context.Context, m *Manifest, ddl string) (err error
 		sorted = append(sorted, d)
 	}
 	sort.Strings(sorted)
+	if err := checkOwned(o.Dir, prev, sorted); err != nil {
+		return err
+	}
 	old := filepath.Join(o.Dir, oldPrefix+o.RunID)
 	if err := os.MkdirAll(old, 0o755); err != nil {
 		return err
@@ -195,6 +275,7 @@ func (o *Output) Commit(ctx context.Context, m *Manifest, ddl string) (err error
 	// Committed: what remains is cleaning up, which a later run redoes if
 	// this one is interrupted.
 	undo = nil
+	defer o.unlock()
 	if err := os.RemoveAll(old); err != nil {
 		return fmt.Errorf("cannot remove the previous output: %w", err)
 	}

@@ -98,7 +98,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		if store != nil {
 			out, err = athena.OpenStoreOutput(store, res.RunID, cfg.Shard)
 		} else {
-			out, err = athena.OpenOutput(cfg.OutDir, res.RunID)
+			out, err = athena.OpenOutput(cfg.OutDir, res.RunID, outputPaths()...)
 		}
 		if err != nil {
 			return nil, err
@@ -460,6 +460,16 @@ const (
 	FindingsTable = "findings"
 	FindingsFile  = "findings.jsonl"
 )
+
+// outputPaths are the table directories and files a run may write, which
+// its commit replaces.
+func outputPaths() []string {
+	paths := []string{athena.FlowsTable, FindingsTable, FindingsFile}
+	for _, name := range aggregate.Tables {
+		paths = append(paths, athena.AggregateDir(name))
+	}
+	return paths
+}
 
 // writeFindings writes the findings table (partitioned by region and the
 // date first seen) and findings.jsonl.

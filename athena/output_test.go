@@ -1,0 +1,116 @@
+package athena_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowlens/flowlens/athena"
+	"github.com/flowlens/flowlens/bench"
+	"github.com/flowlens/flowlens/parser"
+)
+
+// commitFlows writes a flows table of n generated records into dir as one
+// run and commits it.
+func commitFlows(t *testing.T, dir string, n int) (*athena.Manifest, error) {
+	t.Helper()
+	out, err := athena.OpenOutput(dir, athena.NewRunID(), athena.FlowsTable)
+	if err != nil {
+		return nil, err
+	}
+	rec := records(t, parser.DefaultLogFormat, bench.NewGenerator(parser.DefaultFormat(), 1).Lines(n))
+	defer rec.Release()
+	tbl := athena.NewFlowsTable(out, athena.TableOptions{})
+	if err := tbl.Write([]string{"us-east-1", "2026-11-01"}, rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	tm, err := tbl.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &athena.Manifest{Version: 1, RunID: out.RunID, Tables: []athena.TableManifest{tm}}
+	if err := out.Commit(context.Background(), m, ""); err != nil {
+		out.Abort()
+		return nil, err
+	}
+	return m, nil
+}
+
+// TestOutputLock: while a run has an output directory open, another run
+// into it fails at once with ErrOutputBusy (two concurrent runs wrecked
+// each other's output); the lock is released, and its file removed, by
+// Commit and by Abort.
+func TestOutputLock(t *testing.T) {
+	dir := t.TempDir()
+	first, err := athena.OpenOutput(dir, "run-1", athena.FlowsTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := athena.OpenOutput(dir, "run-2", athena.FlowsTable); !errors.Is(err, athena.ErrOutputBusy) {
+		t.Fatalf("second run into a locked directory: %v, want ErrOutputBusy", err)
+	}
+	if err := first.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := commitFlows(t, dir, 100); err != nil {
+		t.Fatalf("run after an aborted one: %v", err)
+	}
+	if _, err := commitFlows(t, dir, 100); err != nil {
+		t.Fatalf("run after a committed one: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
+
+// TestForeignFilesKept: a file under a table directory that no manifest
+// lists, which flowlens did not write, stops the run instead of being
+// removed with the directory it is in, whether it was there before the
+// run or put there during it.
+func TestForeignFilesKept(t *testing.T) {
+	dir := t.TempDir()
+	precious := filepath.Join(dir, "flows", "sub", "precious.parquet")
+	os.MkdirAll(filepath.Dir(precious), 0o755)
+	os.WriteFile(precious, []byte("mine"), 0o644)
+	if _, err := commitFlows(t, dir, 100); err == nil || !strings.Contains(err.Error(), precious) {
+		t.Fatalf("run into a directory holding %s: %v, want an error naming it", precious, err)
+	}
+	if _, err := os.Stat(precious); err != nil {
+		t.Fatalf("the foreign file is gone: %v", err)
+	}
+	os.Remove(precious)
+	m, err := commitFlows(t, dir, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed := filepath.Join(dir, filepath.FromSlash(m.Tables[0].Files[0].Path))
+
+	// Put there between the open and the commit.
+	out, err := athena.OpenOutput(dir, athena.NewRunID(), athena.FlowsTable)
+	if err != nil {
+		t.Fatalf("rerun over its own output: %v", err)
+	}
+	os.MkdirAll(filepath.Dir(precious), 0o755)
+	if err := os.WriteFile(precious, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	next := &athena.Manifest{Version: 1, RunID: out.RunID, Tables: []athena.TableManifest{{Name: "flows", Dir: "flows"}}}
+	if err := out.Commit(context.Background(), next, ""); err == nil || !strings.Contains(err.Error(), precious) {
+		t.Fatalf("commit over %s: %v, want an error naming it", precious, err)
+	}
+	out.Abort()
+	for _, f := range []string{precious, committed} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("after the refused commit: %v", err)
+		}
+	}
+	if cur, err := athena.ReadManifest(dir); err != nil || cur.RunID != m.RunID {
+		t.Errorf("after the refused commit the manifest is %v, %v; want the previous run's", cur, err)
+	}
+}
