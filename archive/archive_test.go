@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,6 +193,20 @@ func TestFaultyInputs(t *testing.T) {
 		if r.Err != nil || r.Stats.Records != w.records || r.Stats.Invalid != 0 {
 			t.Errorf("%s: %d records, %d invalid, err %v; want %d", srcs[i].Name, r.Stats.Records, r.Stats.Invalid, r.Err, w.records)
 		}
+	}
+	// The truncated file keeps every complete line decoded before the
+	// truncation, the lines of its last, partial block included (they
+	// were dropped with the block).
+	z, err := archive.Gunzip(bytes.NewReader(truncated))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix, err := io.ReadAll(z)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("reading the truncated file: %v", err)
+	}
+	if want := int64(bytes.Count(prefix, []byte{'\n'})) - 1; results[1].Stats.Records != want || want < 1000 {
+		t.Errorf("truncated file: %d records kept, want the %d complete lines before the truncation", results[1].Stats.Records, want)
 	}
 	if texts[0] != texts[4] || texts[0] != texts[5] {
 		t.Error("the same records read differently through gzip and plain text")

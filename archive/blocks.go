@@ -57,14 +57,20 @@ type blockReader struct {
 	tail []byte // the partial line carried to the next block
 	read int64  // bytes of text read so far
 	eof  bool
+	err  error // the source's error, returned after the lines read before it
 }
 
 func newBlockReader(r io.Reader, bufs *bufferPool) *blockReader {
 	return &blockReader{r: r, bufs: bufs}
 }
 
-// next returns the next block, or io.EOF after the last one.
+// next returns the next block, or io.EOF after the last one. When the
+// source fails, the complete lines read before the failure come first, in
+// a block of their own, and then the error.
 func (br *blockReader) next() (block, error) {
+	if br.err != nil {
+		return block{}, br.err
+	}
 	if br.eof && len(br.tail) == 0 {
 		return block{}, io.EOF
 	}
@@ -78,8 +84,13 @@ func (br *blockReader) next() (block, error) {
 		if errors.Is(err, io.EOF) {
 			br.eof = true
 		} else if err != nil {
-			br.bufs.put(buf)
-			return block{}, fmt.Errorf("cannot read after %d bytes of text: %w", br.read, err)
+			br.err = fmt.Errorf("cannot read after %d bytes of text: %w", br.read, err)
+			cut := bytes.LastIndexByte(b, '\n')
+			if cut < 0 {
+				br.bufs.put(buf)
+				return block{}, br.err
+			}
+			return block{buf: buf, data: b[:cut+1]}, nil // the partial last line is lost with the stream
 		}
 	}
 	if len(b) == 0 {
