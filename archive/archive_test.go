@@ -176,12 +176,13 @@ func TestFaultyInputs(t *testing.T) {
 		archive.FileSource(writeFile(t, dir, "h-empty.log", nil), 0),
 		archive.FileSource(writeFile(t, dir, "i-header-only.log.gz", gzipBytes(t, header)), 0),
 		archive.FileSource(writeFile(t, dir, "j-duplicate-field.log", []byte("version srcaddr dstaddr SRCADDR\n2 1.1.1.1 2.2.2.2 3.3.3.3\n")), 0),
+		archive.FileSource(writeFile(t, dir, "k-not-a-flow-log.parquet", []byte("PAR1\x15\x04\x15\x80\n\x00\x01 binary\nPAR1")), 0),
 	}
 	results, texts := collect(t, srcs, archive.Options{Jobs: 3, BlockBytes: 64 << 10})
 	want := []struct {
 		records int64
 		fails   string
-	}{{3000, ""}, {-1, "truncated"}, {-1, "corrupt"}, {0, "missing"}, {3000, ""}, {3000, ""}, {3000, ""}, {0, ""}, {0, ""}, {0, "duplicate"}}
+	}{{3000, ""}, {-1, "truncated"}, {-1, "corrupt"}, {0, "missing"}, {3000, ""}, {3000, ""}, {3000, ""}, {0, ""}, {0, ""}, {0, "duplicate"}, {0, "not a flow log"}}
 	for i, w := range want {
 		r := results[i]
 		if w.fails != "" {
@@ -193,6 +194,10 @@ func TestFaultyInputs(t *testing.T) {
 		if r.Err != nil || r.Stats.Records != w.records || r.Stats.Invalid != 0 {
 			t.Errorf("%s: %d records, %d invalid, err %v; want %d", srcs[i].Name, r.Stats.Records, r.Stats.Invalid, r.Err, w.records)
 		}
+	}
+	// A file no line of which is a record fails, whatever its lines.
+	if r := results[10]; r.Err == nil || !strings.Contains(r.Err.Error(), "no line is a flow-log record (3 invalid lines)") {
+		t.Errorf("not a flow log: error %v", r.Err)
 	}
 	// The truncated file keeps every complete line decoded before the
 	// truncation, the lines of its last, partial block included (they
@@ -343,6 +348,31 @@ func TestExpand(t *testing.T) {
 		if _, err := archive.Expand([]string{bad}); err == nil {
 			t.Errorf("Expand(%s) accepted", bad)
 		}
+	}
+
+	// Links to files and directories are followed (they were skipped
+	// silently), a directory reached twice is walked once, a link to an
+	// ancestor does not loop; a/./b is a/b; the skipped directory (an
+	// output inside the inputs) is not read.
+	other := t.TempDir()
+	writeFile(t, other, "linked.log", []byte("x"))
+	os.MkdirAll(filepath.Join(dir, "out", "flows"), 0o755)
+	writeFile(t, dir, "out/flows/part.parquet", []byte("x"))
+	for link, target := range map[string]string{"sub/f.log": filepath.Join(other, "linked.log"), "linkdir": other, "sub/up": dir, "sub/again": filepath.Join(dir, "sub")} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srcs, err = archive.Expand([]string{dir, filepath.Join(dir, ".", "b.log"), filepath.Join(dir, "linkdir")}, filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = names[:0]
+	for _, s := range srcs {
+		names = append(names, strings.TrimPrefix(s.Name, dir+"/"))
+	}
+	if got := strings.Join(names, ","); got != "a.log.gz,b.log,linkdir/linked.log,sub/c.log" {
+		t.Fatalf("Expand with links = %s", got)
 	}
 }
 

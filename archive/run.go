@@ -140,6 +140,11 @@ func (e errSink) Unwrap() error { return e.err }
 // error is a sink failure or cancellation, which stops the run.
 func (r *runner) read(ctx context.Context, idx int, src *Source, res *Result) error {
 	err := r.readInput(ctx, idx, src, res)
+	if err == nil && res.Stats.Records == 0 && res.Stats.Invalid > 0 {
+		// Not a flow log at all (a Parquet or bzip2 file, an output of
+		// ours among the inputs): a failure, not a run of bad lines.
+		err = fmt.Errorf("no line is a flow-log record (%d invalid lines)", res.Stats.Invalid)
+	}
 	var se errSink
 	switch {
 	case err == nil:

@@ -33,15 +33,17 @@ func FileSource(path string, size int64) Source {
 
 // Expand turns command-line arguments (files, directories searched
 // recursively, and glob patterns) into sources sorted by name, without
-// duplicates. Hidden files and directories (".name") found while walking are
-// skipped; an argument that matches nothing is an error.
-func Expand(args []string) ([]Source, error) {
-	seen := map[string]bool{}
-	var out []Source
-	add := func(path string, size int64) {
-		if !seen[path] {
-			seen[path] = true
-			out = append(out, FileSource(path, size))
+// duplicates (a file reached by two paths, a/./b and a/b or through a
+// link, is read once, under the first name in argument and walk order). Hidden
+// files and directories (".name") found while walking are skipped, and so
+// are the directories skip (an output directory inside the inputs' tree);
+// symbolic links to files and directories are followed, each directory
+// walked once. An argument that matches nothing is an error.
+func Expand(args []string, skip ...string) ([]Source, error) {
+	e := expander{seen: map[any]bool{}, walked: map[string]bool{}, skip: map[string]bool{}}
+	for _, d := range skip {
+		if real, err := realPath(d); err == nil {
+			e.skip[real] = true
 		}
 	}
 	for _, arg := range args {
@@ -57,42 +59,110 @@ func Expand(args []string) ([]Source, error) {
 			paths = m
 		}
 		for _, p := range paths {
+			p = filepath.Clean(p)
 			st, err := os.Stat(p)
 			if err != nil {
 				return nil, fmt.Errorf("cannot read input %q: %w", p, err)
 			}
 			if !st.IsDir() {
-				add(p, st.Size())
+				e.add(p, st)
 				continue
 			}
-			n := len(out)
-			err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if path != p && strings.HasPrefix(d.Name(), ".") {
-					if d.IsDir() {
-						return filepath.SkipDir
-					}
-					return nil
-				}
-				if d.Type().IsRegular() {
-					info, err := d.Info()
-					if err != nil {
-						return err
-					}
-					add(path, info.Size())
-				}
-				return nil
-			})
-			if err != nil {
+			if real, err := realPath(p); err == nil && e.walked[real] {
+				continue // walked already, through another argument or a link
+			}
+			n := len(e.out)
+			if err := e.walk(p); err != nil {
 				return nil, fmt.Errorf("cannot walk directory %q: %w", p, err)
 			}
-			if len(out) == n {
+			if len(e.out) == n {
 				return nil, fmt.Errorf("directory %q holds no files", p)
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b Source) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	slices.SortFunc(e.out, func(a, b Source) int { return strings.Compare(a.Name, b.Name) })
+	return e.out, nil
+}
+
+// expander collects the files of Expand.
+type expander struct {
+	out    []Source
+	seen   map[any]bool    // the files added (fileID)
+	walked map[string]bool // real paths of the directories walked
+	skip   map[string]bool // real paths of the directories not to walk
+}
+
+// add adds the file at path unless it was added already, by this path or
+// another.
+func (e *expander) add(path string, info os.FileInfo) {
+	if id := fileID(path, info); !e.seen[id] {
+		e.seen[id] = true
+		e.out = append(e.out, FileSource(path, info.Size()))
+	}
+}
+
+// walk adds the files under dir, following symbolic links.
+func (e *expander) walk(dir string) error {
+	real, err := realPath(dir)
+	if err != nil {
+		return err
+	}
+	if e.walked[real] || e.skip[real] {
+		return nil
+	}
+	e.walked[real] = true
+	// The trailing separator makes WalkDir enter dir when it is a link.
+	return filepath.WalkDir(dir+string(filepath.Separator), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		path = filepath.Clean(path)
+		if path == dir {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch {
+		case d.IsDir():
+			real, err := realPath(path)
+			if err != nil {
+				return err
+			}
+			if e.skip[real] || e.walked[real] {
+				return filepath.SkipDir
+			}
+			e.walked[real] = true
+		case d.Type().IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			e.add(path, info)
+		case d.Type()&fs.ModeSymlink != 0:
+			st, err := os.Stat(path)
+			if err != nil {
+				return fmt.Errorf("broken link %s: %w", path, err)
+			}
+			if st.IsDir() {
+				return e.walk(path)
+			}
+			if st.Mode().IsRegular() {
+				e.add(path, st)
+			}
+		}
+		return nil
+	})
+}
+
+// realPath returns the absolute path of p with its links resolved.
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
 }

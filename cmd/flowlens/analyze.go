@@ -217,7 +217,11 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		cfgAttrs = append(cfgAttrs, slog.Group(st.name, "value", st.value, "from", st.source))
 	}
 	log.Info("configuration", cfgAttrs...)
-	srcs, err := s3f.sources(ctx, inputs, opts.Jobs, log)
+	var skip []string // an output directory among the inputs is not read
+	if f.out != "" && !archive.IsS3URL(f.out) {
+		skip = append(skip, f.out)
+	}
+	srcs, err := s3f.sources(ctx, inputs, opts.Jobs, log, skip...)
 	if err == nil && len(srcs) == 0 {
 		err = fmt.Errorf("shard %s has no input", s3f.shard)
 	}

@@ -134,9 +134,9 @@ func (f *s3Flags) s3Client(ctx context.Context, downloads int) (*s3.Client, erro
 }
 
 // sources turns the arguments into sources: local files, directories and
-// globs, and s3:// locations enumerated for the date range; then keeps
-// this run's shard.
-func (f *s3Flags) sources(ctx context.Context, args []string, downloads int, log *slog.Logger) ([]archive.Source, error) {
+// globs (less the directories skip), and s3:// locations enumerated for the
+// date range; then keeps this run's shard.
+func (f *s3Flags) sources(ctx context.Context, args []string, downloads int, log *slog.Logger, skip ...string) ([]archive.Source, error) {
 	var local []string
 	var out []archive.Source
 	for _, arg := range args {
@@ -173,7 +173,7 @@ func (f *s3Flags) sources(ctx context.Context, args []string, downloads int, log
 		if !f.startT.IsZero() || len(f.accountList) > 0 || len(f.regionFilterSet) > 0 {
 			return nil, fmt.Errorf("--start, --end, --account and --region select S3 objects; local inputs are taken whole")
 		}
-		srcs, err := archive.Expand(local)
+		srcs, err := archive.Expand(local, skip...)
 		if err != nil {
 			return nil, err
 		}
