@@ -137,6 +137,9 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	det := addDetectFlags(fs)
 	s3f := addS3Flags(fs)
 	fs.BoolVar(&f.logJSON, "log-json", false, "write log lines as JSON (default: text), each with the run id")
+	if helpRequested(fs, args, stdout) {
+		return exitOK
+	}
 	inputs, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -274,7 +277,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		Shard:          s3f.shardLabel(),
 		Location:       f.location,
 		Table:          athena.TableOptions{Codec: codec, RowGroupRows: f.rowGroupRows, TargetFileBytes: int64(f.fileMB) << 20},
-		Tool:           "flowlens " + version,
+		Tool:           "flowlens " + fullVersion(),
 		RunID:          runID,
 	})
 	prog.Stop()

@@ -48,7 +48,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	procs := fs.String("procs", "", "thread counts (GOMAXPROCS) of the end-to-end sweep, e.g. 1,2 (default the current one)")
 	codecs := fs.String("codecs", "none,snappy,zstd,gzip", "Parquet codecs to measure")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	var err error

@@ -33,7 +33,7 @@ func ddl(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("ddl", ddlUsage, stderr)
 	location := fs.String("location", "", "S3 location of the output, e.g. s3://bucket/prefix/ (required)")
 	from := fs.String("from", "", "an output directory whose manifest gives the tables, columns, regions and dates")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {

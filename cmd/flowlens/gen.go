@@ -57,7 +57,7 @@ func gen(args []string, stdout, stderr io.Writer) int {
 	labelled := fs.Bool("labelled", false, "write the labelled detection corpus and DIR/labels.json instead")
 	hours := fs.Int("hours", 6, "with --labelled, hours of traffic")
 	hosts := fs.Int("hosts", 200, "with --labelled, internal hosts (at least 200)")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	if *labelled {

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"strings"
 )
 
 // Exit codes scripts can rely on.
@@ -52,6 +54,32 @@ Example:
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// fullVersion is version, or for a development build the module version
+// or the git commit it was built from (go build stamps it), with "-dirty"
+// when the tree had changes.
+func fullVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if version != "dev" || !ok {
+		return version
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", ""
+	for _, st := range bi.Settings {
+		switch {
+		case st.Key == "vcs.revision":
+			rev = st.Value[:min(12, len(st.Value))]
+		case st.Key == "vcs.modified" && st.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if rev == "" {
+		return version
+	}
+	return version + "+" + rev + dirty
+}
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -74,9 +102,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "flowlens", version)
+		fmt.Fprintln(stdout, "flowlens", fullVersion())
 		return exitOK
 	case "help", "-h", "--help", "-help":
+		if len(args) > 1 && args[0] == "help" && args[1] != "help" && !strings.HasPrefix(args[1], "-") {
+			return run([]string{args[1], "--help"}, stdout, stderr) // help analyze
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
@@ -90,15 +121,37 @@ func run(args []string, stdout, stderr io.Writer) int {
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
 	fs.String("config", "", "read settings from this file, a flat YAML mapping of flag names to values (default $"+configEnv+
 		"); FLOWLENS_<FLAG> environment variables override it, flags override both")
 	return fs
 }
 
+// helpRequested prints the command's usage to stdout, where a pager or a
+// pipe reads it, when args ask for it (-h or --help before any "--"); a
+// usage printed because of a bad flag goes to stderr.
+func helpRequested(fs *flag.FlagSet, args []string, stdout io.Writer) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--h", "--help":
+			out := fs.Output()
+			fs.SetOutput(stdout)
+			fs.Usage()
+			fs.SetOutput(out)
+			return true
+		}
+	}
+	return false
+}
+
 // parseFlags parses args; when it returns false the command ends with code
 // (0 after --help, 2 after a bad flag, which the flag package has reported).
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (code int, ok bool) {
+	if helpRequested(fs, args, stdout) {
+		return exitOK, false
+	}
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):

@@ -36,7 +36,12 @@ func TestExitCodes(t *testing.T) {
 	f(exitUsage, "", "unknown command", "frobnicate")
 	f(exitUsage, "", "Usage")
 	f(exitOK, "flowlens analyze [flags] INPUT...", "", "help")
-	f(exitOK, "", "Usage: flowlens analyze", "analyze", "--help")
+	// Asked-for help goes to stdout (a pager reads it); after a bad flag, to stderr.
+	f(exitOK, "Usage: flowlens analyze", "", "analyze", "--help")
+	f(exitOK, "Usage: flowlens analyze", "", "analyze", good, "-h")
+	f(exitOK, "Usage: flowlens ddl", "", "ddl", "--help")
+	f(exitOK, "Usage: flowlens gen", "", "help", "gen")
+	f(exitUsage, "", "Usage: flowlens analyze", "analyze", "--nope")
 	f(exitOK, "flowlens dev", "", "version")
 	// Flags after the inputs work too.
 	f(exitOK, "total: 1 inputs", "", "analyze", good, "--jobs", "1")

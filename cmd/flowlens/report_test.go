@@ -38,6 +38,6 @@ func TestReportCommand(t *testing.T) {
 	f(exitUsage, "", "want one output directory", "report")
 	f(exitUsage, "", "want one output directory", "report", out, empty)
 	f(exitUsage, "", "flag provided but not defined", "report", "--nope", out)
-	f(exitOK, "", "Example:\n  flowlens analyze testdata/ --out out/\n  flowlens report out/", "report", "--help")
+	f(exitOK, "Example:\n  flowlens analyze testdata/ --out out/\n  flowlens report out/", "", "report", "--help")
 	f(exitOK, "flowlens report DIR", "", "help")
 }
