@@ -27,7 +27,8 @@ type setting struct {
 }
 
 // applyConfig fills the flags the command line left unset from the
-// environment and then from the config file (--config or FLOWLENS_CONFIG),
+// environment and then from the config file (--config, or FLOWLENS_CONFIG
+// for analyze),
 // and returns every flag that is not at its default with its source. A bad
 // value, or a key of the file that the command has no flag for, is an
 // error naming the variable or file and line.
@@ -38,7 +39,9 @@ func applyConfig(fs *flag.FlagSet, lookup func(string) (string, bool)) ([]settin
 	if f := fs.Lookup("config"); f != nil {
 		path = f.Value.String()
 	}
-	if v, ok := lookup(configEnv); ok && path == "" {
+	// FLOWLENS_CONFIG holds analyze's settings: other commands, which share
+	// the environment of a job, read a file only when given --config.
+	if v, ok := lookup(configEnv); ok && path == "" && fs.Name() == "analyze" {
 		path = v
 	}
 	var file map[string]fileValue

@@ -72,6 +72,10 @@ aggregate: false
 	if got := codec(out3); got != "none" {
 		t.Errorf("from the flag: %s", got)
 	}
+	// analyze's config in the environment does not break the other
+	// commands run in the same job (its keys are no settings of theirs).
+	runOK("report", out3)
+	runOK("ddl", "--location", "s3://bucket/prefix/", "--from", out3)
 
 	bad := func(want string, args ...string) {
 		t.Helper()

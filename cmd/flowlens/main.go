@@ -122,8 +122,12 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
-	fs.String("config", "", "read settings from this file, a flat YAML mapping of flag names to values (default $"+configEnv+
-		"); FLOWLENS_<FLAG> environment variables override it, flags override both")
+	def := ""
+	if name == "analyze" {
+		def = " (default $" + configEnv + ")"
+	}
+	fs.String("config", "", "read settings from this file, a flat YAML mapping of flag names to values"+def+
+		"; FLOWLENS_<FLAG> environment variables override it, flags override both")
 	return fs
 }
 
