@@ -124,7 +124,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.jobs, "jobs", 0, "inputs read at once: files open, S3 downloads in flight (default: the number of CPUs, 16 with s3:// inputs)")
 	fs.IntVar(&f.cpu, "cpu", 0, "blocks parsed at once, whatever --jobs is (default: the number of CPUs)")
 	fs.IntVar(&f.maxLineBytes, "max-line-bytes", parser.DefaultMaxLineBytes, "lines longer than this are invalid")
-	fs.BoolVar(&f.quiet, "quiet", false, "print only the totals")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only the totals and the count of findings")
 	fs.StringVar(&f.out, "out", "", "write Parquet tables, athena.sql and _manifest.json to this directory or s3:// prefix")
 	fs.StringVar(&f.compression, "compression", "zstd", "Parquet page compression: zstd, snappy, gzip or none")
 	fs.StringVar(&f.location, "location", "", "S3 location the output will live at, for athena.sql (e.g. s3://bucket/prefix/)")
@@ -157,8 +157,8 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if f.jobs < 0 || f.cpu < 0 {
-		fmt.Fprintln(stderr, "flowlens analyze: --jobs and --cpu must be positive")
+	if f.jobs < 0 || f.cpu < 0 || f.maxLineBytes < 1 {
+		fmt.Fprintln(stderr, "flowlens analyze: --jobs, --cpu and --max-line-bytes must be positive")
 		return exitUsage
 	}
 	if err := s3f.validate(); err != nil {
@@ -299,7 +299,11 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	}
 	printTotals(stdout, res.Totals, res.Elapsed)
 	if det.enabled {
-		printFindings(stdout, res.Findings, 10)
+		shown := 10
+		if f.quiet {
+			shown = 0 // the counts only
+		}
+		printFindings(stdout, res.Findings, shown)
 	}
 	if m := res.Manifest; m != nil {
 		fmt.Fprintf(stdout, "output: %s: %d records; %d tables in %d files, %.1f MB; %s and %s written\n", f.out,
@@ -328,7 +332,7 @@ func logSummary(log *slog.Logger, res *pipeline.Result) {
 	attrs := []any{"inputs", t.Inputs, "failed_inputs", t.Failed, "records", t.Stats.Records, "invalid_lines", t.Stats.Invalid,
 		"text_mb", float64(t.TextBytes) / 1e6, "seconds", secs, "records_per_s", int64(float64(t.Stats.Records) / secs)}
 	if m := res.Manifest; m != nil {
-		attrs = append(attrs, "output_files", m.Totals.OutputFiles+len(m.Files), "output_mb", float64(m.Totals.OutputBytes)/1e6)
+		attrs = append(attrs, "output_files", m.Totals.OutputFiles, "output_mb", float64(m.Totals.OutputBytes)/1e6)
 	}
 	by := map[detect.Severity]int{}
 	for _, f := range res.Findings {

@@ -130,7 +130,7 @@ func printFindings(w io.Writer, fs []detect.Finding, shown int) {
 		f := &fs[i]
 		fmt.Fprintf(w, "  %-6s %-22s %s\n", f.Severity, f.Kind, f.Explanation)
 	}
-	if len(fs) > shown {
+	if len(fs) > shown && shown > 0 {
 		fmt.Fprintf(w, "  ... and %d more\n", len(fs)-shown)
 	}
 }

@@ -50,7 +50,7 @@ func gen(args []string, stdout, stderr io.Writer) int {
 	records := fs.Int64("records", 0, "number of records")
 	size := fs.String("size", "", "approximate uncompressed size instead of --records, e.g. 500MB or 10GB")
 	seed := fs.Uint64("seed", 1, "random seed")
-	start := fs.String("start", "2026-11-01T00:00Z", "first 5-minute window (UTC, YYYY-MM-DDTHH:MMZ)")
+	start := fs.String("start", "2026-11-01T00:00Z", "first 5-minute window (UTC: 2026-11-01, 2026-11-01T00:00Z or RFC 3339)")
 	fileRecords := fs.Int("file-records", 20000, "records per 5-minute window (over all flow logs, accounts and regions)")
 	level := fs.Int("gzip-level", 6, "gzip level, 1 (fastest) to 9")
 	workers := fs.Int("workers", 0, "files written at once (default: the number of CPUs)")
@@ -75,6 +75,9 @@ func gen(args []string, stdout, stderr io.Writer) int {
 	case *out == "":
 		fmt.Fprintln(stderr, "flowlens gen: --out is required")
 		return exitUsage
+	case cfg.Records < 0:
+		fmt.Fprintln(stderr, "flowlens gen: --records must be positive")
+		return exitUsage
 	case (cfg.Records > 0) == (cfg.TextBytes > 0):
 		fmt.Fprintln(stderr, "flowlens gen: give either --records or --size")
 		return exitUsage
@@ -85,8 +88,8 @@ func gen(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowlens gen: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	if cfg.Start, err = time.Parse("2006-01-02T15:04Z", *start); err != nil {
-		fmt.Fprintf(stderr, "flowlens gen: --start: want YYYY-MM-DDTHH:MMZ: %v\n", err)
+	if cfg.Start, err = parseTime(*start); err != nil {
+		fmt.Fprintf(stderr, "flowlens gen: --start: %v\n", err)
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -115,9 +118,9 @@ func genLabelled(out string, seed uint64, start string, hours, hosts int, sized 
 		fmt.Fprintln(stderr, "flowlens gen: --hours must be at least 1 and --hosts 200 to 60000")
 		return exitUsage
 	}
-	t, err := time.Parse("2006-01-02T15:04Z", start)
+	t, err := parseTime(start)
 	if err != nil {
-		fmt.Fprintf(stderr, "flowlens gen: --start: want YYYY-MM-DDTHH:MMZ: %v\n", err)
+		fmt.Fprintf(stderr, "flowlens gen: --start: %v\n", err)
 		return exitUsage
 	}
 	began := time.Now()

@@ -66,6 +66,8 @@ func TestExitCodes(t *testing.T) {
 	f(exitUsage, "", "either --records or --size", "gen", "--out", arch)
 	f(exitUsage, "", "--size", "gen", "--out", arch, "--size", "lots")
 	f(exitUsage, "", "--out is required", "gen", "--records", "5")
+	f(exitUsage, "", "--records must be positive", "gen", "--out", arch, "--records", "-5")
+	f(exitUsage, "", "--max-line-bytes must be positive", "analyze", good, "--max-line-bytes", "0")
 
 	f(exitOK, `"name": "end-to-end-zstd"`, "", "bench", "--records", "20000", "--jobs", "1", "--codecs", "none,zstd", "--json")
 	f(exitOK, "share of one core's time", "", "bench", "--in", arch, "--jobs", "2", "--codecs", "none,zstd")
