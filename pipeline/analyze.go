@@ -255,6 +255,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.Manifest = manifest(cfg, res, began, manifests)
 	res.Manifest.Files = files
+	res.Warnings = append(res.Warnings, unreachableRows(res.Manifest, began)...)
 	res.Manifest.Columns = map[string][]athena.DDLColumn{}
 	location := cfg.Location
 	if location == "" {
@@ -460,6 +461,42 @@ const (
 	FindingsTable = "findings"
 	FindingsFile  = "findings.jsonl"
 )
+
+// unreachableRows warns of rows the tables' date projection (from the
+// first date to NOW) does not reach: those of records without a start time
+// a date can be made of (NULL, or past the year 9999), in date=unknown
+// partitions, and those dated after the run.
+func unreachableRows(m *athena.Manifest, now time.Time) []string {
+	today := now.UTC().Format("2006-01-02")
+	var warnings []string
+	for _, t := range m.Tables {
+		var unknown, future int64
+		latest := ""
+		for _, f := range t.Files {
+			date := ""
+			for _, seg := range strings.Split(f.Path, "/") {
+				if v, ok := strings.CutPrefix(seg, "date="); ok {
+					date = v
+				}
+			}
+			switch {
+			case date == athena.Unknown:
+				unknown += f.Rows
+			case date > today:
+				future += f.Rows
+				latest = max(latest, date)
+			}
+		}
+		if unknown > 0 {
+			warnings = append(warnings, fmt.Sprintf("%s: %d rows have no start time a date can be made of (NULL, or past the year 9999) and are in date=%s partitions, which the table's date projection does not reach",
+				t.Name, unknown, athena.Unknown))
+		}
+		if future > 0 {
+			warnings = append(warnings, fmt.Sprintf("%s: %d rows are dated after today (up to %s); the table's date projection reaches them only from then on", t.Name, future, latest))
+		}
+	}
+	return warnings
+}
 
 // outputPaths are the table directories and files a run may write, which
 // its commit replaces.

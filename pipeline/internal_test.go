@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +89,25 @@ func TestReportNotWrittenIsRemoved(t *testing.T) {
 	}
 	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the previous report is still there (%v)", err)
+	}
+}
+
+// TestUnreachableRows: rows in date=unknown partitions and rows dated after
+// the run are named per table, with their counts; others are not.
+func TestUnreachableRows(t *testing.T) {
+	m := &athena.Manifest{Tables: []athena.TableManifest{
+		{Name: "flows", Files: []athena.FileManifest{
+			{Path: "flows/region=us-east-1/date=2026-11-01/a.parquet", Rows: 10},
+			{Path: "flows/region=us-east-1/date=unknown/b.parquet", Rows: 3},
+			{Path: "flows/region=unknown/date=unknown/c.parquet", Rows: 2},
+			{Path: "flows/region=us-east-1/date=2100-01-02/d.parquet", Rows: 4},
+			{Path: "flows/region=us-east-1/date=2026-11-26/e.parquet", Rows: 5},
+		}},
+		{Name: "talkers", Files: []athena.FileManifest{{Path: "aggregates/talkers/region=x/date=2026-11-25/f.parquet", Rows: 7}}},
+	}}
+	got := unreachableRows(m, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	if len(got) != 2 || !strings.HasPrefix(got[0], "flows: 5 rows have no start time") ||
+		!strings.HasPrefix(got[1], "flows: 4 rows are dated after today (up to 2100-01-02)") {
+		t.Errorf("warnings:\n%s", strings.Join(got, "\n"))
 	}
 }
