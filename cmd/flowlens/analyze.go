@@ -282,6 +282,10 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	})
 	prog.Stop()
 	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			log.Error("interrupted; nothing was committed, the previous output (if any) is as it was")
+			return exitFailed
+		}
 		log.Error("run failed; nothing was committed", "err", err)
 		return exitFailed
 	}
