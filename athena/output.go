@@ -96,6 +96,9 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 			return nil, fmt.Errorf("cannot clean up after an interrupted run: %w", err)
 		}
 	}
+	if shards, _ := filepath.Glob(filepath.Join(dir, "_manifest.shard-*.json")); len(shards) > 0 {
+		return nil, fmt.Errorf("%s holds the output of a sharded job (%s): an unsharded run needs a directory of its own", dir, filepath.Base(shards[0]))
+	}
 	prev, err := ReadManifest(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("cannot read the previous manifest: %w", err)

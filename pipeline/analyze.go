@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"slices"
 	"strings"
@@ -96,6 +97,15 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	if store != nil || cfg.OutDir != "" {
 		var err error
 		if store != nil {
+			if cfg.Shard != "" {
+				// A shard's files would join an unsharded run's, each
+				// record twice, under a manifest that names only one set.
+				if _, err := store.Read(ctx, athena.ManifestName); err == nil {
+					return nil, fmt.Errorf("%s holds the output of an unsharded run (%s): the shards of a job need a location of their own", store.Location(), athena.ManifestName)
+				} else if !errors.Is(err, fs.ErrNotExist) {
+					return nil, fmt.Errorf("cannot read %s: %w", athena.ManifestName, err)
+				}
+			}
 			out, err = athena.OpenStoreOutput(store, res.RunID, cfg.Shard)
 		} else {
 			out, err = athena.OpenOutput(cfg.OutDir, res.RunID, outputPaths()...)

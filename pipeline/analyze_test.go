@@ -610,3 +610,35 @@ func TestFindingsOutput(t *testing.T) {
 		t.Fatal("a rerun wrote different findings")
 	}
 }
+
+// TestShardsAndUnshardedDoNotMix: a shard does not write into a directory
+// holding an unsharded run's output, nor an unsharded run into a sharded
+// job's, where each record would have counted twice.
+func TestShardsAndUnshardedDoNotMix(t *testing.T) {
+	srcs, err := archive.Expand([]string{"../testdata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, sharded := t.TempDir(), t.TempDir()
+	if _, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, OutDir: plain}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := athena.ReadManifest(plain)
+	_, err = pipeline.Analyze(context.Background(), pipeline.Config{Inputs: archive.Shard(srcs, 0, 2), OutDir: plain, Shard: athena.ShardLabel(0, 2)})
+	if err == nil || !strings.Contains(err.Error(), "output of an unsharded run") {
+		t.Fatalf("shard into an unsharded output: %v", err)
+	}
+	if after, _ := athena.ReadManifest(plain); after.RunID != before.RunID {
+		t.Error("the refused shard changed the output")
+	}
+	if shards, _ := filepath.Glob(filepath.Join(plain, "_manifest.shard-*")); len(shards) > 0 {
+		t.Errorf("the refused shard left %v", shards)
+	}
+	if _, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: archive.Shard(srcs, 0, 2), OutDir: sharded, Shard: athena.ShardLabel(0, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, OutDir: sharded})
+	if err == nil || !strings.Contains(err.Error(), "output of a sharded job") {
+		t.Fatalf("unsharded run into a sharded output: %v", err)
+	}
+}
