@@ -279,6 +279,16 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	ddls := athena.ManifestDDL(res.Manifest)
+	if cfg.Shard != "" {
+		// Each shard writes athena.sql, the last one to finish winning: it
+		// declares every table and column any shard may write, and every
+		// date, not this shard's alone.
+		all, err := TablesDDL()
+		if err != nil {
+			return res, errors.Join(err, out.Abort())
+		}
+		ddls = widen(all, ddls)
+	}
 	// The report of an output in a Store is made from the staged files.
 	var page []byte
 	var renderErr error

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"slices"
+
 	"github.com/flowlens/flowlens/aggregate"
 	"github.com/flowlens/flowlens/athena"
 	"github.com/flowlens/flowlens/detect"
@@ -24,4 +26,25 @@ func TablesDDL() ([]athena.TableDDL, error) {
 		return nil, err
 	}
 	return append(ddls, athena.TableDDL{Name: FindingsTable, Dir: FindingsTable, Columns: cols}), nil
+}
+
+// widen returns the tables of all with the columns of written added (the
+// unknown fields some inputs had), written's regions, and no first date:
+// the DDL of one shard's output, valid for the whole job's.
+func widen(all, written []athena.TableDDL) []athena.TableDDL {
+	for i := range all {
+		t := &all[i]
+		for _, w := range written {
+			if w.Name != t.Name {
+				continue
+			}
+			t.Regions = w.Regions
+			for _, c := range w.Columns {
+				if !slices.Contains(t.Columns, c) {
+					t.Columns = append(t.Columns, c)
+				}
+			}
+		}
+	}
+	return all
 }

@@ -33,7 +33,7 @@ const Name = "report.html"
 // manifest (not an output directory, or its run did not finish) or when a
 // file the manifest lists cannot be read.
 func Write(dir string) (path string, err error) {
-	m, shards, err := readManifest(dir)
+	m, shards, err := athena.ReadOutputManifest(dir)
 	if err != nil {
 		return "", err
 	}

@@ -16,8 +16,8 @@ aggregates/): the flows table, the aggregate tables (conversations,
 talkers, ports, interfaces) and the findings table. They use partition
 projection over region=R/date=YYYY-MM-DD, so they are queryable at once,
 without MSCK REPAIR. With --from, the tables, columns, regions and first
-dates come from that output directory's _manifest.json, and the statements
-are those of its athena.sql; without it, every table a default run writes
+dates come from that output directory's _manifest.json (or its shards'
+manifests, merged), and the statements are those of its athena.sql; without it, every table a default run writes
 is declared with every column it can have (absent ones read as NULL).
 
 Exit status: 0 printed; 1 the --from directory has no readable manifest; 2
@@ -51,7 +51,7 @@ func ddl(args []string, stdout, stderr io.Writer) int {
 	}
 	var tables []athena.TableDDL
 	if *from != "" {
-		m, err := athena.ReadManifest(*from)
+		m, _, err := athena.ReadOutputManifest(*from)
 		if err != nil {
 			fmt.Fprintf(stderr, "flowlens ddl: --from: %v\n", err)
 			return exitFailed

@@ -86,3 +86,49 @@ func TestDDLLocation(t *testing.T) {
 		}
 	}
 }
+
+// TestDDLOfShards: the shards of a job write one directory; `ddl --from`
+// reads their manifests merged (it failed without _manifest.json), with
+// the union of the columns they wrote, and the athena.sql that the last
+// shard leaves declares every table and column and every date, not its own
+// share's alone.
+func TestDDLOfShards(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	for _, shard := range []string{"0/2", "1/2"} {
+		var o, e bytes.Buffer
+		if code := run([]string{"analyze", "--quiet", "../../testdata", "--out", out, "--shard", shard}, &o, &e); code != exitOK {
+			t.Fatalf("shard %s: exit %d\n%s", shard, code, e.String())
+		}
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"ddl", "--location", "s3://bucket/job/", "--from", out}, &o, &e); code != exitOK {
+		t.Fatalf("ddl --from a sharded output: exit %d\n%s", code, e.String())
+	}
+	// The sample's fields, some of which only one shard's inputs have.
+	m, shards, err := athena.ReadOutputManifest(out)
+	if err != nil || shards != 2 {
+		t.Fatalf("%d shards, %v", shards, err)
+	}
+	for _, c := range m.Columns["flows"] {
+		if !strings.Contains(o.String(), "`"+c.Name+"` "+c.Type) {
+			t.Errorf("ddl --from lacks column %s %s", c.Name, c.Type)
+		}
+	}
+	if n := strings.Count(o.String(), "CREATE EXTERNAL TABLE"); n != 6 {
+		t.Errorf("ddl --from a sharded output declares %d tables, want 6", n)
+	}
+	sql, err := os.ReadFile(filepath.Join(out, "athena.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(sql), "'projection.date.range'='"+athena.DefaultFirstDate+",NOW'"); n != 6 {
+		t.Errorf("a shard's athena.sql starts %d of 6 tables at %s", n, athena.DefaultFirstDate)
+	}
+	// (Fields unknown to flowlens that only another shard's inputs had are
+	// in ddl --from's statements only.)
+	for _, c := range []string{"`pkt_src_aws_service` string", "`traffic_path` int", "`ecs_task_id` string"} {
+		if !strings.Contains(string(sql), c) {
+			t.Errorf("a shard's athena.sql lacks %s", c)
+		}
+	}
+}

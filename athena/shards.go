@@ -1,4 +1,4 @@
-package report
+package athena
 
 import (
 	"encoding/json"
@@ -9,33 +9,32 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/flowlens/flowlens/athena"
 )
 
-// readManifest reads the manifest of dir: _manifest.json, or when there is
-// none, the manifests of the shards of a sharded job
-// (_manifest.shard-I-of-N.json) merged into one. Errors name the file.
-func readManifest(dir string) (m *athena.Manifest, shards int, err error) {
-	m, err = athena.ReadManifest(dir)
+// ReadOutputManifest reads the manifest of the output in dir:
+// _manifest.json, or when there is none, the manifests of the shards of a
+// sharded job (_manifest.shard-I-of-N.json) merged into one, and how many
+// there were. Errors name the file.
+func ReadOutputManifest(dir string) (m *Manifest, shards int, err error) {
+	m, err = ReadManifest(dir)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		if _, named := errors.AsType[*fs.PathError](err); err != nil && !named {
-			err = fmt.Errorf("%s: %w", filepath.Join(dir, athena.ManifestName), err)
+			err = fmt.Errorf("%s: %w", filepath.Join(dir, ManifestName), err)
 		}
 		return m, 0, err
 	}
-	pattern := strings.TrimSuffix(athena.ManifestName, ".json") + ".shard-*.json"
+	pattern := strings.TrimSuffix(ManifestName, ".json") + ".shard-*.json"
 	paths, _ := filepath.Glob(filepath.Join(dir, pattern)) // the pattern is valid
 	if len(paths) == 0 {
 		return nil, 0, fmt.Errorf("%w (not an output directory of flowlens analyze, or its run did not finish)", err)
 	}
-	merged := &athena.Manifest{}
+	merged := &Manifest{}
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, 0, err
 		}
-		var s athena.Manifest
+		var s Manifest
 		if err := json.Unmarshal(data, &s); err != nil {
 			return nil, 0, fmt.Errorf("%s: %w", path, err)
 		}
@@ -46,21 +45,42 @@ func readManifest(dir string) (m *athena.Manifest, shards int, err error) {
 
 // merge adds the manifest of one shard to m: its tables' files, its files,
 // inputs and totals; the run spans from the first start to the last finish.
-func merge(m, s *athena.Manifest) {
+func merge(m, s *Manifest) {
 	if m.RunID == "" {
 		m.Version, m.RunID, m.Tool, m.Started, m.Finished = s.Version, s.RunID, s.Tool, s.Started, s.Finished
 	}
 	m.Started, m.Finished = min(m.Started, s.Started), max(m.Finished, s.Finished) // RFC 3339 in UTC sorts as text
 	for _, st := range s.Tables {
-		i := slices.IndexFunc(m.Tables, func(t athena.TableManifest) bool { return t.Name == st.Name })
+		i := slices.IndexFunc(m.Tables, func(t TableManifest) bool { return t.Name == st.Name })
 		if i < 0 {
-			m.Tables = append(m.Tables, athena.TableManifest{Name: st.Name, Dir: st.Dir})
+			m.Tables = append(m.Tables, TableManifest{Name: st.Name, Dir: st.Dir})
 			i = len(m.Tables) - 1
 		}
 		t := &m.Tables[i]
 		t.Rows += st.Rows
 		t.Bytes += st.Bytes
 		t.Files = append(t.Files, st.Files...)
+	}
+	for table, cols := range s.Columns {
+		if m.Columns == nil {
+			m.Columns = map[string][]DDLColumn{}
+		}
+		for _, c := range cols {
+			if !slices.Contains(m.Columns[table], c) {
+				m.Columns[table] = append(m.Columns[table], c)
+			}
+		}
+		if table == FlowsTable { // shards differ in the fields their inputs had
+			slices.SortStableFunc(m.Columns[table], func(a, b DDLColumn) int {
+				switch {
+				case FlowColumnLess(a.Name, b.Name):
+					return -1
+				case FlowColumnLess(b.Name, a.Name):
+					return 1
+				}
+				return 0
+			})
+		}
 	}
 	m.Files = append(m.Files, s.Files...)
 	m.Inputs = append(m.Inputs, s.Inputs...)
