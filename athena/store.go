@@ -61,6 +61,29 @@ func (o *Output) ShardName(name string) string {
 	return strings.TrimSuffix(name, ext) + "." + o.Shard + ext
 }
 
+// CheckWritable puts a small hidden object into the store and deletes it,
+// so that a run into a store it cannot write (no such bucket, no
+// s3:PutObject or s3:DeleteObject) fails before reading its inputs rather
+// than at its commit, hours later. Outputs in a directory need no check.
+func (o *Output) CheckWritable(ctx context.Context) error {
+	if o.store == nil {
+		return nil
+	}
+	rel := ".flowlens-write-check-" + o.RunID
+	path := o.path(rel)
+	if err := os.WriteFile(path, []byte("flowlens checks it can write here; this object is deleted at once\n"), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	if err := o.store.Put(ctx, rel, path); err != nil {
+		return fmt.Errorf("cannot write to %s: %w", o.store.Location(), err)
+	}
+	if err := o.store.Delete(ctx, []string{rel}); err != nil {
+		return fmt.Errorf("cannot delete from %s (a commit replaces files): %w", o.store.Location(), err)
+	}
+	return nil
+}
+
 // ShardLabel formats shard i of n (0-based) for file names.
 func ShardLabel(i, n int) string { return fmt.Sprintf("shard-%04d-of-%04d", i, n) }
 

@@ -107,6 +107,11 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 				}
 			}
 			out, err = athena.OpenStoreOutput(store, res.RunID, cfg.Shard)
+			if err == nil {
+				if err = out.CheckWritable(ctx); err != nil {
+					out.Abort()
+				}
+			}
 		} else {
 			out, err = athena.OpenOutput(cfg.OutDir, res.RunID, outputPaths()...)
 		}

@@ -372,3 +372,42 @@ func TestShardsUnion(t *testing.T) {
 		t.Fatalf("after rerunning shard 1 the union has %d flow rows, a single run %d", len(got), len(wantRows))
 	}
 }
+
+// TestS3OutputCheckedFirst: a run into a bucket it cannot write fails
+// before reading any input (it read everything and failed at its commit),
+// naming the location; a writable one is left without the check's object.
+func TestS3OutputCheckedFirst(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "out")
+	client := s3Client(t, srv.Endpoint)
+	srcs, err := archive.Expand([]string{"../testdata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read atomic.Int64
+	for i := range srcs {
+		open := srcs[i].Open
+		srcs[i].Open = func(ctx context.Context) (io.ReadCloser, error) { read.Add(1); return open(ctx) }
+	}
+	res, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs,
+		Store: &athena.S3Store{Client: client, Bucket: "missing-bucket", Prefix: "x/"}})
+	if err == nil || !strings.Contains(err.Error(), "cannot write to s3://missing-bucket/x/") || read.Load() != 0 || res != nil {
+		t.Fatalf("run into a missing bucket: %v, %d inputs read", err, read.Load())
+	}
+	if _, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs,
+		Store: &athena.S3Store{Client: client, Bucket: "out", Prefix: "y/"}}); err != nil {
+		t.Fatal(err)
+	}
+	if read.Load() != int64(len(srcs)) {
+		t.Errorf("%d inputs read, want %d", read.Load(), len(srcs))
+	}
+	out, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("out"), Prefix: aws.String("y/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out.Contents {
+		if strings.Contains(*o.Key, "write-check") {
+			t.Errorf("the check's object %s was left", *o.Key)
+		}
+	}
+}
