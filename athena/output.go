@@ -58,7 +58,13 @@ type Output struct {
 	store   Store  // set when files are committed one by one (S3, shards)
 	staging string
 	lock    *os.File // held from OpenOutput to the end of Commit or Abort
+	// recovered says what OpenOutput cleaned up after interrupted runs.
+	recovered []string
 }
+
+// Recovered returns what opening the output cleaned up after interrupted
+// runs, one message each, for the run to report.
+func (o *Output) Recovered() []string { return o.recovered }
 
 // OpenOutput prepares dir for run runID: it locks it against other runs,
 // removes the staging directories that interrupted runs left behind and
@@ -84,13 +90,16 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read output directory: %w", err)
 	}
+	var recovered []string
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		switch {
 		case strings.HasPrefix(e.Name(), stagingPrefix):
 			err = os.RemoveAll(path)
+			recovered = append(recovered, "removed the files staged by an interrupted run: "+strings.TrimPrefix(e.Name(), stagingPrefix))
 		case strings.HasPrefix(e.Name(), oldPrefix):
 			err = recoverCommit(dir, path)
+			recovered = append(recovered, "completed or undid the commit of an interrupted run: "+strings.TrimPrefix(e.Name(), oldPrefix))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("cannot clean up after an interrupted run: %w", err)
@@ -106,7 +115,7 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 	if err := checkOwned(dir, prev, paths); err != nil {
 		return nil, err
 	}
-	o = &Output{Dir: dir, RunID: runID, staging: filepath.Join(dir, stagingPrefix+runID), lock: lock}
+	o = &Output{Dir: dir, RunID: runID, staging: filepath.Join(dir, stagingPrefix+runID), lock: lock, recovered: recovered}
 	if err := os.MkdirAll(o.staging, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create staging directory: %w", err)
 	}

@@ -114,3 +114,25 @@ func TestForeignFilesKept(t *testing.T) {
 		t.Errorf("after the refused commit the manifest is %v, %v; want the previous run's", cur, err)
 	}
 }
+
+// TestRecoveredIsReported: what opening an output cleans up after
+// interrupted runs is said, not done silently.
+func TestRecoveredIsReported(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, ".flowlens-staging-crashed", "flows"), 0o755)
+	os.MkdirAll(filepath.Join(dir, ".flowlens-old-cut"), 0o755)
+	out, err := athena.OpenOutput(dir, "next", athena.FlowsTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Abort()
+	got := strings.Join(out.Recovered(), "\n")
+	if !strings.Contains(got, "staged by an interrupted run: crashed") || !strings.Contains(got, "commit of an interrupted run: cut") {
+		t.Errorf("Recovered() = %q", got)
+	}
+	for _, leftover := range []string{".flowlens-staging-crashed", ".flowlens-old-cut"} {
+		if _, err := os.Stat(filepath.Join(dir, leftover)); err == nil {
+			t.Errorf("%s is still there", leftover)
+		}
+	}
+}

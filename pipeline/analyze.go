@@ -118,6 +118,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		res.Warnings = append(res.Warnings, out.Recovered()...)
 		opts := cfg.Table
 		opts.CreatedBy = cfg.Tool
 		if !cfg.SkipFlows {
