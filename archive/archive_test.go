@@ -161,6 +161,8 @@ func TestFaultyInputs(t *testing.T) {
 	dir := t.TempDir()
 	good := gzipBytes(t, header+records(3000, 1))
 	truncated := good[:len(good)/2]
+	small := gzipBytes(t, header+records(200, 5)) // under the first block: it failed before any was read
+	smallTruncated := small[:len(small)*3/4]
 	corrupt := append([]byte(nil), good...)
 	for i := 100; i < 140; i++ {
 		corrupt[i] ^= 0x5a
@@ -177,12 +179,13 @@ func TestFaultyInputs(t *testing.T) {
 		archive.FileSource(writeFile(t, dir, "i-header-only.log.gz", gzipBytes(t, header)), 0),
 		archive.FileSource(writeFile(t, dir, "j-duplicate-field.log", []byte("version srcaddr dstaddr SRCADDR\n2 1.1.1.1 2.2.2.2 3.3.3.3\n")), 0),
 		archive.FileSource(writeFile(t, dir, "k-not-a-flow-log.parquet", []byte("PAR1\x15\x04\x15\x80\n\x00\x01 binary\nPAR1")), 0),
+		archive.FileSource(writeFile(t, dir, "l-small-truncated.log.gz", smallTruncated), 0),
 	}
 	results, texts := collect(t, srcs, archive.Options{Jobs: 3, BlockBytes: 64 << 10})
 	want := []struct {
 		records int64
 		fails   string
-	}{{3000, ""}, {-1, "truncated"}, {-1, "corrupt"}, {0, "missing"}, {3000, ""}, {3000, ""}, {3000, ""}, {0, ""}, {0, ""}, {0, "duplicate"}, {0, "not a flow log"}}
+	}{{3000, ""}, {-1, "truncated"}, {-1, "corrupt"}, {0, "missing"}, {3000, ""}, {3000, ""}, {3000, ""}, {0, ""}, {0, ""}, {0, "duplicate"}, {0, "not a flow log"}, {-1, "truncated"}}
 	for i, w := range want {
 		r := results[i]
 		if w.fails != "" {
@@ -202,16 +205,22 @@ func TestFaultyInputs(t *testing.T) {
 	// The truncated file keeps every complete line decoded before the
 	// truncation, the lines of its last, partial block included (they
 	// were dropped with the block).
-	z, err := archive.Gunzip(bytes.NewReader(truncated))
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix, err := io.ReadAll(z)
-	if !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Fatalf("reading the truncated file: %v", err)
-	}
-	if want := int64(bytes.Count(prefix, []byte{'\n'})) - 1; results[1].Stats.Records != want || want < 1000 {
-		t.Errorf("truncated file: %d records kept, want the %d complete lines before the truncation", results[1].Stats.Records, want)
+	for _, c := range []struct {
+		i    int
+		data []byte
+		min  int64
+	}{{1, truncated, 1000}, {11, smallTruncated, 100}} {
+		z, err := archive.Gunzip(bytes.NewReader(c.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix, err := io.ReadAll(z)
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("reading %s: %v", srcs[c.i].Name, err)
+		}
+		if want := int64(bytes.Count(prefix, []byte{'\n'})) - 1; results[c.i].Stats.Records != want || want < c.min {
+			t.Errorf("%s: %d records kept, want the %d complete lines before the truncation", srcs[c.i].Name, results[c.i].Stats.Records, want)
+		}
 	}
 	if texts[0] != texts[4] || texts[0] != texts[5] {
 		t.Error("the same records read differently through gzip and plain text")
@@ -373,6 +382,16 @@ func TestExpand(t *testing.T) {
 	}
 	if got := strings.Join(names, ","); got != "a.log.gz,b.log,linkdir/linked.log,sub/c.log" {
 		t.Fatalf("Expand with links = %s", got)
+	}
+	// A directory whose files were all named already (by another argument
+	// or through links) is no error: it holds files.
+	latest := filepath.Join(t.TempDir(), "latest")
+	os.MkdirAll(latest, 0o755)
+	os.Symlink(filepath.Join(other, "linked.log"), filepath.Join(latest, "l.log"))
+	for _, args := range [][]string{{other, latest}, {latest, other}, {filepath.Join(other, "linked.log"), other}} {
+		if srcs, err := archive.Expand(args); err != nil || len(srcs) != 1 {
+			t.Errorf("Expand(%v) = %d sources, %v; want the one file", args, len(srcs), err)
+		}
 	}
 }
 

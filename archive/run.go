@@ -192,9 +192,11 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 		peekers.Put(peeker)
 	}()
 	head, err := peeker.Peek(peekBytes)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && len(head) == 0 {
 		return fmt.Errorf("cannot read: %w", err)
 	}
+	// A source that failed within the first block (a small truncated file)
+	// still gives the lines before its failure; the error follows them.
 	res.Kind = parser.Sniff(head)
 	if res.Kind == parser.InputEmpty {
 		return nil

@@ -71,11 +71,11 @@ func Expand(args []string, skip ...string) ([]Source, error) {
 			if real, err := realPath(p); err == nil && e.walked[real] {
 				continue // walked already, through another argument or a link
 			}
-			n := len(e.out)
+			n := e.found
 			if err := e.walk(p); err != nil {
 				return nil, fmt.Errorf("cannot walk directory %q: %w", p, err)
 			}
-			if len(e.out) == n {
+			if e.found == n {
 				return nil, fmt.Errorf("directory %q holds no files", p)
 			}
 		}
@@ -87,6 +87,7 @@ func Expand(args []string, skip ...string) ([]Source, error) {
 // expander collects the files of Expand.
 type expander struct {
 	out    []Source
+	found  int             // files met, added or not
 	seen   map[any]bool    // the files added (fileID)
 	walked map[string]bool // real paths of the directories walked
 	skip   map[string]bool // real paths of the directories not to walk
@@ -95,6 +96,7 @@ type expander struct {
 // add adds the file at path unless it was added already, by this path or
 // another.
 func (e *expander) add(path string, info os.FileInfo) {
+	e.found++
 	if id := fileID(path, info); !e.seen[id] {
 		e.seen[id] = true
 		e.out = append(e.out, FileSource(path, info.Size()))

@@ -86,6 +86,11 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 			closeLock(lock)
 		}
 	}()
+	// Before any cleanup: the staging directories of running shards are
+	// theirs.
+	if shards, _ := filepath.Glob(filepath.Join(dir, "_manifest.shard-*.json")); len(shards) > 0 {
+		return nil, fmt.Errorf("%s holds the output of a sharded job (%s): an unsharded run needs a directory of its own", dir, filepath.Base(shards[0]))
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read output directory: %w", err)
@@ -104,9 +109,6 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot clean up after an interrupted run: %w", err)
 		}
-	}
-	if shards, _ := filepath.Glob(filepath.Join(dir, "_manifest.shard-*.json")); len(shards) > 0 {
-		return nil, fmt.Errorf("%s holds the output of a sharded job (%s): an unsharded run needs a directory of its own", dir, filepath.Base(shards[0]))
 	}
 	prev, err := ReadManifest(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -237,6 +239,12 @@ func (o *Output) Commit(ctx context.Context, m *Manifest, ddl string) (err error
 	if err := os.MkdirAll(old, 0o755); err != nil {
 		return err
 	}
+	// The paths about to be swapped, for recoverCommit to undo a commit cut
+	// off half way, new tables included.
+	if err := writeAtomic(filepath.Join(old, swappedName), []byte(strings.Join(sorted, "\n"))); err != nil {
+		os.RemoveAll(old)
+		return err
+	}
 	var undo []func()
 	defer func() {
 		if err != nil {
@@ -294,46 +302,55 @@ func (o *Output) Commit(ctx context.Context, m *Manifest, ddl string) (err error
 	return os.RemoveAll(o.staging)
 }
 
-// recover finishes or undoes the commit of a run that stopped in the middle
-// of it, as its directory of previous files, old, tells: when the current
-// manifest is that run's, the commit completed and old is only removed; else
-// the previous output is moved back and the manifest-less new tables of that
-// run are removed.
+// swappedName is the file in a commit's directory of previous files that
+// lists the paths the commit swaps.
+const swappedName = ".swapped"
+
+// recoverCommit finishes or undoes the commit of a run that stopped in the
+// middle of it, as its directory of previous files, old, tells: when the
+// current manifest is that run's, the commit completed and old is only
+// removed; else every path the commit swapped (its list in old, else the
+// previous manifest's paths) is cleared of that run's files and given its
+// previous files back, and the previous DDL and manifest are restored.
 func recoverCommit(dir, old string) error {
 	run := strings.TrimPrefix(filepath.Base(old), oldPrefix)
 	if cur, err := ReadManifest(dir); err == nil && cur.RunID == run {
 		return os.RemoveAll(old)
 	}
-	prev, err := ReadManifest(old)
-	if err == nil {
-		var paths []string
+	var paths []string
+	if list, err := os.ReadFile(filepath.Join(old, swappedName)); err == nil {
+		paths = strings.Split(string(list), "\n")
+	} else if prev, err := ReadManifest(old); err == nil { // a commit of an older flowlens
 		for _, t := range prev.Tables {
 			paths = append(paths, t.Dir)
 		}
 		for _, f := range prev.Files {
 			paths = append(paths, f.Path)
 		}
-		for _, p := range paths {
-			saved := filepath.Join(old, filepath.FromSlash(p))
-			if _, err := os.Stat(saved); err != nil {
-				continue
-			}
-			final := filepath.Join(dir, filepath.FromSlash(p))
-			if err := os.RemoveAll(final); err != nil {
-				return err
-			}
-			if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-				return err
-			}
-			if err := os.Rename(saved, final); err != nil {
-				return err
-			}
+	}
+	for _, p := range paths {
+		if p == "" || !filepath.IsLocal(filepath.FromSlash(p)) {
+			continue
 		}
-		for _, name := range []string{DDLName, ManifestName} { // the manifest last
-			if _, err := os.Stat(filepath.Join(old, name)); err == nil {
-				if err := os.Rename(filepath.Join(old, name), filepath.Join(dir, name)); err != nil {
-					return err
-				}
+		final := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.RemoveAll(final); err != nil {
+			return err
+		}
+		saved := filepath.Join(old, filepath.FromSlash(p))
+		if _, err := os.Stat(saved); err != nil {
+			continue // new in the cut run: removed
+		}
+		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(saved, final); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{DDLName, ManifestName} { // the manifest last
+		if _, err := os.Stat(filepath.Join(old, name)); err == nil {
+			if err := os.Rename(filepath.Join(old, name), filepath.Join(dir, name)); err != nil {
+				return err
 			}
 		}
 	}

@@ -136,3 +136,52 @@ func TestRecoveredIsReported(t *testing.T) {
 		}
 	}
 }
+
+// TestCutCommitUndone: a commit killed after moving its tables in is undone
+// by the next run, the tables it added included (they were kept, and then
+// refused as files no manifest lists, blocking every later run).
+func TestCutCommitUndone(t *testing.T) {
+	// The first commit of a directory, cut after moving flows/ in.
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "flows", "region=x", "date=y"), 0o755)
+	os.WriteFile(filepath.Join(dir, "flows", "region=x", "date=y", "part-cut.parquet"), []byte("new"), 0o644)
+	os.MkdirAll(filepath.Join(dir, ".flowlens-old-cut"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".flowlens-old-cut", ".swapped"), []byte("findings\nflows"), 0o644)
+	if _, err := commitFlows(t, dir, 50); err != nil {
+		t.Fatalf("run after a cut first commit: %v", err)
+	}
+
+	// A rerun, cut after swapping flows/ and adding a new table.
+	dir = t.TempDir()
+	prev, err := commitFlows(t, dir, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, ".flowlens-old-cut")
+	os.MkdirAll(old, 0o755)
+	os.WriteFile(filepath.Join(old, ".swapped"), []byte("findings\nflows"), 0o644)
+	os.Rename(filepath.Join(dir, athena.ManifestName), filepath.Join(old, athena.ManifestName))
+	os.Rename(filepath.Join(dir, "flows"), filepath.Join(old, "flows"))
+	for _, f := range []string{"flows/region=x/date=y/part-cut.parquet", "findings/region=x/date=y/part-cut.parquet"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+		os.WriteFile(filepath.Join(dir, f), []byte("new"), 0o644)
+	}
+	out, err := athena.OpenOutput(dir, "next", athena.FlowsTable, "findings")
+	if err != nil {
+		t.Fatalf("run after a cut rerun: %v", err)
+	}
+	out.Abort()
+	if m, err := athena.ReadManifest(dir); err != nil || m.RunID != prev.RunID {
+		t.Fatalf("manifest after the undo: %v, %v; want the previous run's", m, err)
+	}
+	for _, f := range prev.Tables[0].Files {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.Path))); err != nil {
+			t.Errorf("previous file not restored: %v", err)
+		}
+	}
+	for _, gone := range []string{"findings", "flows/region=x", ".flowlens-old-cut"} {
+		if _, err := os.Stat(filepath.Join(dir, gone)); err == nil {
+			t.Errorf("%s is still there after the undo", gone)
+		}
+	}
+}

@@ -118,6 +118,9 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Whatever way the run ends, its staging and lock go with it (after a
+		// commit there is nothing left for this to do).
+		defer out.Abort()
 		res.Warnings = append(res.Warnings, out.Recovered()...)
 		opts := cfg.Table
 		opts.CreatedBy = cfg.Tool

@@ -642,3 +642,25 @@ func TestShardsAndUnshardedDoNotMix(t *testing.T) {
 		t.Fatalf("unsharded run into a sharded output: %v", err)
 	}
 }
+
+// TestEarlyFailureReleasesOutput: a run that fails after opening its
+// output (here on its detection settings) leaves no staging directory and
+// no lock: the next run in the same process may write the directory.
+func TestEarlyFailureReleasesOutput(t *testing.T) {
+	srcs, err := archive.Expand([]string{"../testdata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, err = pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, OutDir: dir, Detect: &detect.Config{ExfilPCR: 2}})
+	if err == nil || !strings.Contains(err.Error(), "PCR") {
+		t.Fatalf("bad detection settings: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		t.Errorf("left behind: %s", e.Name())
+	}
+	if _, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, OutDir: dir}); err != nil {
+		t.Fatalf("the next run: %v", err)
+	}
+}

@@ -132,9 +132,12 @@ func timeTicks(from, to int64, n int) []int64 {
 		}
 	}
 	var ticks []int64
-	first := from/step*step + step
-	if from%step == 0 || from < 0 {
-		first -= step
+	first := from / step * step // rounded toward zero: from itself, or past it when from < 0
+	if first < from {
+		if first > math.MaxInt64-step {
+			return nil // no multiple of step left in range
+		}
+		first += step
 	}
 	for t := first; t <= to && len(ticks) <= n; t += step {
 		ticks = append(ticks, t)

@@ -22,10 +22,12 @@ func TestTimeTicks(t *testing.T) {
 		{0, math.MaxInt64, 0},
 		{-86400*3 + 7, 86400, 12 * 3600},
 		{day, day, 60},
+		{math.MaxInt64 - 3, math.MaxInt64, 0},
+		{math.MaxInt64 - 86400*400, math.MaxInt64, 0},
 	}
 	for _, c := range cases {
 		ticks := timeTicks(c.from, c.to, 10)
-		if len(ticks) == 0 || len(ticks) > 11 {
+		if len(ticks) > 11 || (len(ticks) == 0 && c.to-c.from > 600) {
 			t.Errorf("[%d, %d]: %d ticks", c.from, c.to, len(ticks))
 			continue
 		}

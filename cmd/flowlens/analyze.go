@@ -283,7 +283,11 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 	prog.Stop()
 	if err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			log.Error("interrupted; nothing was committed, the previous output (if any) is as it was")
+			if err.Error() == context.Canceled.Error() {
+				log.Error("interrupted; nothing was committed, the previous output (if any) is as it was")
+			} else { // the undo itself may have failed: say how
+				log.Error("interrupted; nothing was committed", "err", err)
+			}
 			return exitFailed
 		}
 		log.Error("run failed; nothing was committed", "err", err)
