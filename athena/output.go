@@ -57,10 +57,17 @@ type Output struct {
 	Shard   string // this run's shard of the job (ShardLabel), or ""
 	store   Store  // set when files are committed one by one (S3, shards)
 	staging string
-	lock    *os.File // held from OpenOutput to the end of Commit or Abort
+	lock    *os.File // held from OpenOutput until Commit ends (with KeepLock, until Abort) or Abort
+	// keepLock keeps the lock past Commit, until Abort.
+	keepLock bool
 	// recovered says what OpenOutput cleaned up after interrupted runs.
 	recovered []string
 }
+
+// KeepLock keeps the directory locked after Commit, until Abort, for what
+// the run writes beside its committed output (its report), which another
+// run must not overwrite or remove meanwhile.
+func (o *Output) KeepLock() { o.keepLock = true }
 
 // Recovered returns what opening the output cleaned up after interrupted
 // runs, one message each, for the run to report.
@@ -295,7 +302,9 @@ func (o *Output) Commit(ctx context.Context, m *Manifest, ddl string) (err error
 	// Committed: what remains is cleaning up, which a later run redoes if
 	// this one is interrupted.
 	undo = nil
-	defer o.unlock()
+	if !o.keepLock {
+		defer o.unlock()
+	}
 	if err := os.RemoveAll(old); err != nil {
 		return fmt.Errorf("cannot remove the previous output: %w", err)
 	}

@@ -121,6 +121,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		// Whatever way the run ends, its staging and lock go with it (after a
 		// commit there is nothing left for this to do).
 		defer out.Abort()
+		out.KeepLock() // until the report beside the output is written
 		res.Warnings = append(res.Warnings, out.Recovered()...)
 		opts := cfg.Table
 		opts.CreatedBy = cfg.Tool
