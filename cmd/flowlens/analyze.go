@@ -50,7 +50,9 @@ With --out DIR it also writes the records as Parquet for Athena:
   DIR/report.html                                     the output as charts for people (flowlens report)
   DIR/_manifest.json                                  every file and input, written last
 The output is committed atomically: a run that fails or is interrupted
-leaves the previous output as it was, and a rerun replaces it. With --out
+leaves the previous output as it was, and a rerun replaces it. One run at a
+time writes DIR (a second fails at once), and a run refuses a DIR holding
+files under flows/, aggregates/ or findings/ that it did not write. With --out
 s3://bucket/prefix/ the same files are uploaded (multipart for large ones,
 --sse to encrypt) and the manifest last. With --shard I/N a run reads its
 share of the objects and adds uniquely named files to the same tables
@@ -68,7 +70,7 @@ The format of each input is resolved in this order: its S3 header line; the
 record is TransitGateway...; the default VPC (version 2) format.
 
 Exit status: 0 every input was read (invalid lines are counted, not
-failures); 1 some input failed (the others are still written and the
+failures, unless no line of a file is a record); 1 some input failed (the others are still written and the
 manifest names the failures) or the run failed and nothing was committed;
 2 usage error (unknown flag, bad value, no input).
 
