@@ -136,13 +136,8 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 func checkOwned(dir string, prev *Manifest, paths []string) error {
 	listed := map[string]bool{}
 	if prev != nil {
-		for _, t := range prev.Tables {
-			for _, f := range t.Files {
-				listed[f.Path] = true
-			}
-		}
-		for _, f := range prev.Files {
-			listed[f.Path] = true
+		for _, p := range manifestPaths(prev) {
+			listed[p] = true
 		}
 	}
 	for _, p := range paths {
