@@ -189,16 +189,25 @@ func DDL(location string, tables []TableDDL) string {
 func PartitionsOf(tm TableManifest) (regions []string, first string) {
 	seen := map[string]bool{}
 	for _, f := range tm.Files {
-		for _, seg := range strings.Split(f.Path, "/") {
-			if v, ok := strings.CutPrefix(seg, "region="); ok && !seen[v] {
-				seen[v] = true
-				regions = append(regions, v)
-			}
-			if v, ok := strings.CutPrefix(seg, "date="); ok && v != Unknown && (first == "" || v < first) {
-				first = v
-			}
+		if v := PartitionValue(f.Path, "region"); v != "" && !seen[v] {
+			seen[v] = true
+			regions = append(regions, v)
+		}
+		if v := PartitionValue(f.Path, "date"); v != "" && v != Unknown && (first == "" || v < first) {
+			first = v
 		}
 	}
 	sort.Strings(regions)
 	return regions, first
+}
+
+// PartitionValue returns the value of the key=value directory of path (a
+// manifest path, with '/'), or "".
+func PartitionValue(path, key string) string {
+	for _, seg := range strings.Split(path, "/") {
+		if v, ok := strings.CutPrefix(seg, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }

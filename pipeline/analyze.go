@@ -503,12 +503,7 @@ func unreachableRows(m *athena.Manifest, now time.Time) []string {
 		var unknown, future int64
 		latest := ""
 		for _, f := range t.Files {
-			date := ""
-			for _, seg := range strings.Split(f.Path, "/") {
-				if v, ok := strings.CutPrefix(seg, "date="); ok {
-					date = v
-				}
-			}
+			date := athena.PartitionValue(f.Path, "date")
 			switch {
 			case date == athena.Unknown:
 				unknown += f.Rows
