@@ -528,8 +528,8 @@ const fastInput = 16
 // stream yields no bytes it did not hold.
 func (z *Reader) huffman(limit int) error {
 	in, out := z.in, z.out
-	lit, litMask := z.lit.t, z.lit.mask
-	dist, distMask := z.dist.t, z.dist.mask
+	lit, dist := z.lit.t, z.dist.t // main tables of litBits and distBits
+	const litMask, distMask, subMask = 1<<litBits - 1, 1<<distBits - 1, tableSize - 1
 	outLimit := limit - outSlack
 	for {
 		z.fillInput(fastInput)
@@ -551,7 +551,7 @@ func (z *Reader) huffman(limit int) error {
 			if e&entrySub != 0 {
 				bitbuf >>= litBits
 				nbits -= litBits
-				e = lit[e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1)]
+				e = lit[(e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1))&subMask]
 			}
 			n := e & 0xf
 			bitbuf >>= n
@@ -573,7 +573,7 @@ func (z *Reader) huffman(limit int) error {
 					if e&entrySub != 0 {
 						bitbuf >>= litBits
 						nbits -= litBits
-						e = lit[e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1)]
+						e = lit[(e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1))&subMask]
 					}
 					n = e & 0xf
 					bitbuf >>= n
@@ -604,7 +604,7 @@ func (z *Reader) huffman(limit int) error {
 			if e&entrySub != 0 {
 				bitbuf >>= distBits
 				nbits -= distBits
-				e = dist[e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1)]
+				e = dist[(e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1))&subMask]
 			}
 			if e&entryInvalid != 0 {
 				err = &corruptError{offset: z.off + int64(pos-int(nbits/8)), why: "invalid distance code"}

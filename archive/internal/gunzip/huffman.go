@@ -26,10 +26,16 @@ const (
 	lenBits  = 7  // bits of the code-length code (at most 7 long)
 )
 
+// tableSize bounds a table with its subtables: at most 1332 entries for the
+// literal/length code with a 10-bit main table, 402 for the distance code
+// with an 8-bit one (zlib's "enough" program). A table a power of two long,
+// indexed under its mask, needs no bounds checks in the decoding loop.
+const tableSize = 2048
+
 // table is a decoding table: a main table of 1<<bits entries followed by
 // its subtables.
 type table struct {
-	t    []uint32
+	t    *[tableSize]uint32
 	mask uint64
 }
 
@@ -122,12 +128,14 @@ func (t *table) build(lengths []uint8, mainBits uint, kind int) error {
 			}
 		}
 	}
-	if cap(t.t) < size {
-		t.t = make([]uint32, size)
+	if size > tableSize {
+		return errBadCode // cannot happen with complete codes of at most 15 bits
 	}
-	t.t = t.t[:size]
+	if t.t == nil {
+		t.t = new([tableSize]uint32)
+	}
 	t.mask = uint64(mainSize - 1)
-	for i := range t.t {
+	for i := range t.t[:size] {
 		t.t[i] = entryInvalid
 	}
 	if maxLen > int(mainBits) {
