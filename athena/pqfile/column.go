@@ -62,7 +62,6 @@ type column struct {
 	uncompressed int64
 	usedPlain    bool
 	usedDict     bool
-	fellBack     bool // the dictionary overflowed: the values are many
 	// plainGroups is how many more row groups start PLAIN, without trying a
 	// dictionary, after one overflowed: on columns of many distinct values
 	// (addresses of an internet-facing interface, aggregate tables) the
@@ -85,12 +84,12 @@ func newColumn(spec Column, w *Writer) *column {
 func (c *column) resetChunk() {
 	c.chunk = c.chunk[:0]
 	c.chunkRows, c.chunkNulls, c.uncompressed = 0, 0, 0
-	c.usedPlain, c.usedDict, c.hasMinMax, c.fellBack = false, false, false, false
+	c.usedPlain, c.usedDict, c.hasMinMax = false, false, false
 	c.minS, c.maxS = c.minS[:0], c.maxS[:0]
 	c.dictOn = c.spec.Type != Float64 // doubles are PLAIN: aggregates, rarely repeated
 	if c.plainGroups > 0 {            // the dictionary overflowed lately: values are many
 		c.plainGroups--
-		c.dictOn, c.fellBack = false, true
+		c.dictOn = false
 	}
 	c.dictPlain = c.dictPlain[:0]
 	c.dictN = 0
@@ -539,7 +538,7 @@ func (c *column) fallBack() {
 		c.idx = c.idx[:0]
 		c.dictPlain, c.dictN = c.dictPlain[:0], 0
 	}
-	c.dictOn, c.fellBack = false, true
+	c.dictOn = false
 	c.plainGroups = plainAfterOverflow
 }
 
@@ -625,7 +624,7 @@ func (c *column) cutPageRows(rows int) {
 	encoding := format.Plain
 	if c.dictOn && len(c.idx) > 0 {
 		encoding = format.RLEDictionary
-		width := max(1, bits.Len32(uint32(max(c.dictN-1, 0))))
+		width := c.indexWidth(max(1, bits.Len32(uint32(max(c.dictN-1, 0)))))
 		s.page = append(s.page, byte(width))
 		enc := rle.Encoding{BitWidth: width}
 		var err error
@@ -677,14 +676,48 @@ func (c *column) cutPageRows(rows int) {
 	c.plain = c.plain[:0]
 }
 
+// indexTrialValues is how many of a page's dictionary indices indexWidth
+// compresses at each width it weighs.
+const indexTrialValues = 16 << 10
+
+// indexWidth returns the bit width to pack the page's dictionary indices
+// at: the least that holds them, or the next multiple of 8 when that
+// compresses smaller. Packed at a whole number of bytes, indices of values
+// that recur near each other (times of near-sorted records, small counts)
+// repeat byte for byte, which zstd codes in fewer bits than the tightest
+// packing; random indices (interfaces of many talkers) gain nothing and
+// lose the padding. The two are weighed on the page's first indices,
+// compressed as the page will be.
+func (c *column) indexWidth(least int) int {
+	aligned := (least + 7) &^ 7
+	if least <= 4 || aligned == least || c.w.opts.Codec == None {
+		return least
+	}
+	sample := c.idx[:min(len(c.idx), indexTrialValues)]
+	s := &c.scratch
+	size := func(width int) int {
+		enc := rle.Encoding{BitWidth: width}
+		var err error
+		s.rle, err = enc.EncodeInt32(s.rle[:0], sample)
+		if err != nil {
+			panic("BUG: encoding dictionary indices: " + err.Error())
+		}
+		s.compressed, err = c.w.codec.Encode(s.compressed[:0], s.rle)
+		if err != nil {
+			panic("BUG: compressing a page: " + err.Error())
+		}
+		return len(s.compressed)
+	}
+	if size(aligned) < size(least) {
+		return aligned
+	}
+	return least
+}
+
 // appendPage compresses body and appends the page with its header to dst.
 func (c *column) appendPage(dst []byte, h format.PageHeader, body []byte) []byte {
 	s := &c.scratch
-	codec := c.w.codec
-	if c.w.opts.Codec == Zstd && !c.dictOn && h.Type == format.DataPage && c.fellBack {
-		codec = plainZstd
-	}
-	compressed, err := codec.Encode(s.compressed[:0], body)
+	compressed, err := c.w.codec.Encode(s.compressed[:0], body)
 	if err != nil {
 		panic("BUG: compressing a page: " + err.Error())
 	}

@@ -25,7 +25,6 @@ import (
 	"github.com/parquet-go/parquet-go/compress/gzip"
 	"github.com/parquet-go/parquet-go/compress/snappy"
 	"github.com/parquet-go/parquet-go/compress/uncompressed"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -87,18 +86,13 @@ func ParseCodec(s string) (Codec, error) {
 // The codecs are shared by every writer: each pools its encoders, whose
 // state (zstd's history above all) is costly to build.
 var codecs = map[Codec]compress.Codec{
-	Zstd:   &zstd.Codec{Level: zstd.SpeedDefault, Concurrency: 1},
+	Zstd:   newZstdCodec(),
 	Snappy: new(snappy.Codec),
 	Gzip:   &gzip.Codec{Level: gzip.DefaultCompression},
 	None:   new(uncompressed.Codec),
 }
 
 func (c Codec) codec() compress.Codec { return codecs[c] }
-
-// plainZstd compresses the PLAIN pages of columns whose dictionary
-// overflowed: high-cardinality values, where zstd's default level gains
-// little over its fastest and costs half again as much time.
-var plainZstd = &zstd.Codec{Level: zstd.SpeedFastest, Concurrency: 1}
 
 // Options tune a Writer. Zero values take the defaults.
 type Options struct {

@@ -3,6 +3,7 @@ package pqfile_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -497,4 +498,73 @@ func TestIdleWritersHoldLittle(t *testing.T) {
 		t.Errorf("an idle writer holds %d KiB after a row group of 300,000 rows", held>>10)
 	}
 	runtime.KeepAlive(writers)
+}
+
+// TestIndexWidths: dictionary indices are packed at the next whole byte
+// when that compresses smaller (many distinct values in the row group but
+// few at a time, as the times of near-sorted records) and at the least
+// width otherwise (random indices); indices of three random values, which zstd's match finder
+// cannot shorten, still have their literals Huffman-coded. The values read
+// back exactly either way.
+func TestIndexWidths(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	rng := rand.New(rand.NewPCG(5, 5))
+	const n = 300_000
+	start, iface, acct := array.NewInt64Builder(mem), array.NewInt64Builder(mem), array.NewInt32Builder(mem)
+	want := make([][]cell, 3)
+	for i := range n {
+		s := 1_795_000_000 + int64(i/30) - rng.Int64N(60) // 10,000 seconds, 30 records a second
+		f := rng.Int64N(2000)
+		a := int32(rng.IntN(3))
+		start.Append(s)
+		iface.Append(f)
+		acct.Append(a)
+		want[0], want[1], want[2] = append(want[0], s), append(want[1], f), append(want[2], int64(a))
+	}
+	arrays := []arrow.Array{start.NewArray(), iface.NewArray(), acct.NewArray()}
+	var buf bytes.Buffer
+	w, err := pqfile.NewWriter(&buf, []pqfile.Column{{Name: "start", Type: pqfile.Int64}, {Name: "iface", Type: pqfile.Int64}, {Name: "acct", Type: pqfile.Int32}}, pqfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(arrays, nil, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, pf := readBack(t, buf.Bytes())
+	compare(t, got, want)
+
+	rg := pf.RowGroup(0)
+	for col, wantWidth := range []byte{16, 11, 2} { // 10,059 distinct times; 2,000 interfaces; 3 accounts
+		pr, err := rg.GetColumnPageReader(col)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages := 0
+		for pr.Next() {
+			page, ok := pr.Page().(*file.DataPageV1)
+			if !ok {
+				continue // the dictionary page
+			}
+			pages++
+			data := page.Data()
+			levels := binary.LittleEndian.Uint32(data)
+			if width := data[4+levels]; page.Encoding().String() != "RLE_DICTIONARY" || width != wantWidth {
+				t.Errorf("column %d: page %s, indices %d bits wide, want RLE_DICTIONARY, %d", col, page.Encoding(), width, wantWidth)
+			}
+		}
+		if pr.Err() != nil || pages == 0 {
+			t.Fatalf("column %d: %d pages, %v", col, pages, pr.Err())
+		}
+	}
+	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 bits a value, of 3 values: log2(3)/2 of it is their information.
+	if ratio := float64(cc.TotalCompressedSize()) / float64(cc.TotalUncompressedSize()); ratio > 0.85 {
+		t.Errorf("three-value indices compressed to %.2f of their size, want at most 0.85", ratio)
+	}
 }
