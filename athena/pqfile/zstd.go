@@ -19,7 +19,7 @@ import (
 // more time (on the DuckDB peer's file of random addresses, 2 M records:
 // 49.7 MB at either level; on 5 M, 121.7 against 122.6 MB).
 type zstdCodec struct {
-	zstd.Codec // the Parquet codec id and the decoder
+	zstd.Codec           // the Parquet codec id and the decoder
 	encoders   sync.Pool // of *kzstd.Encoder
 }
 
