@@ -43,7 +43,7 @@ const (
 	window     = 32 << 10  // deflate's history
 	outChunk   = 512 << 10 // bytes decoded between returns
 	maxMatch   = 258
-	outSlack   = maxMatch + 16 // three literals, then a match that may write 8-byte words past its end
+	outSlack   = maxMatch + 16 // six literals, then a match that may write 8-byte words past its end
 	inBytes    = 128 << 10
 	inPad      = 64 // zero bytes after the data, so that 8-byte loads never fail
 	headerNeed = 1024
@@ -557,15 +557,21 @@ func (z *Reader) huffman(limit int) error {
 			bitbuf >>= n
 			nbits -= uint(n)
 			if e&entryLiteral != 0 {
-				// Up to three literals fit in the bits at hand (a code
-				// takes at most 15).
+				// Up to three lookups of literals fit in the bits at hand
+				// (a code takes at most 15, a pair at most 10).
 				for lits := 1; ; lits++ {
 					if careful && pos*8-int(nbits) > endBits {
+						// A pair whose first literal was in the stream
+						// yields it.
+						if e&entryPair != 0 && pos*8-int(nbits)-int(e&0xf)+int(e>>8&0xf) <= endBits {
+							out[o] = byte(e >> 16)
+							o++
+						}
 						err = z.truncated()
 						break decode
 					}
-					out[o] = byte(e >> 16)
-					o++
+					binary.LittleEndian.PutUint16(out[o:], uint16(e>>16))
+					o += 1 + int(e>>12&1)
 					if lits == 3 {
 						continue decode
 					}

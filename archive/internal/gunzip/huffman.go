@@ -15,11 +15,19 @@ import (
 //
 // Codes longer than the main table's bits continue in a subtable, as in
 // zlib's inflate_table and libdeflate.
+//
+// A main-table entry of a literal whose code leaves room in the table's
+// bits for the whole code of a second literal holds both: bit 12
+// (entryPair) is set, bits 0-3 count both codes, bits 8-11 the first's,
+// and bits 24-31 hold the second byte. Text of few distinct bytes (digits
+// and dots of addresses) has codes of 4 to 6 bits, so most lookups of its
+// literals yield two.
 const (
 	entryLiteral = 0x10
 	entryEnd     = 0x20
 	entrySub     = 0x40
 	entryInvalid = 0x80
+	entryPair    = 0x1000
 
 	litBits  = 10 // main-table bits of the literal/length code
 	distBits = 8  // main-table bits of the distance code
@@ -63,7 +71,7 @@ func symbolEntry(kind int, s int, n uint) uint32 {
 	case kindLitLen:
 		switch {
 		case s < 256:
-			return uint32(s)<<16 | entryLiteral | uint32(n)
+			return uint32(s)<<16 | uint32(n)<<8 | entryLiteral | uint32(n)
 		case s == 256:
 			return entryEnd | uint32(n)
 		case s < 286:
@@ -168,7 +176,30 @@ func (t *table) build(lengths []uint8, mainBits uint, kind int) error {
 			t.t[off+i] = e
 		}
 	}
+	if kind == kindLitLen {
+		t.pairLiterals(mainBits)
+	}
 	return nil
+}
+
+// pairLiterals makes each main-table entry of a literal that leaves room
+// for a second literal's code hold both. It goes from the last entry down:
+// the entry of the bits after a first code, i>>n, is at or below i and so
+// still single.
+func (t *table) pairLiterals(mainBits uint) {
+	for i := 1<<mainBits - 1; i >= 0; i-- {
+		e := t.t[i]
+		n := uint(e & 0xf)
+		if e&entryLiteral == 0 || n >= mainBits {
+			continue
+		}
+		next := t.t[i>>n]
+		m := uint(next & 0xf)
+		if next&(entryLiteral|entrySub) != entryLiteral || n+m > mainBits {
+			continue
+		}
+		t.t[i] = e&0xff0000 | (next>>16&0xff)<<24 | entryPair | uint32(n)<<8 | entryLiteral | uint32(n+m)
+	}
 }
 
 // fixedLit and fixedDist are the tables of the fixed code (RFC 1951
