@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/parquet-go/parquet-go/compress"
@@ -125,6 +127,10 @@ type Writer struct {
 	groups []format.RowGroup
 	frozen bool
 	closed bool
+	// order is the order in which parallel Writes take the columns, by
+	// cost, the time each took in the last one.
+	order []int
+	cost  []time.Duration
 }
 
 // NewWriter starts a Parquet file on w with the given columns. More columns
@@ -252,21 +258,39 @@ func (w *Writer) Write(arrays []arrow.Array, sel []int32, n int) error {
 			}
 		}
 	} else {
-		// Columns are dealt out in turn; each goroutine owns its columns.
+		// Each goroutine takes the costliest column left, by the time the
+		// columns took in the last Write: a column that compresses a page
+		// takes milliseconds where others take microseconds, and columns
+		// dealt out in turn left the other goroutines idle behind it.
+		if len(w.order) != len(w.cols) {
+			w.order = make([]int, len(w.cols))
+			w.cost = make([]time.Duration, len(w.cols))
+			for i := range w.order {
+				w.order[i] = i
+			}
+		}
+		var next atomic.Int32
 		var g errgroup.Group
-		for k := 0; k < workers; k++ {
+		for range workers {
 			g.Go(func() error {
-				for i := k; i < len(w.cols); i += workers {
+				for {
+					k := int(next.Add(1)) - 1
+					if k >= len(w.order) {
+						return nil
+					}
+					i := w.order[k]
+					t := time.Now()
 					if err := appendColumn(i); err != nil {
 						return err
 					}
+					w.cost[i] = time.Since(t)
 				}
-				return nil
 			})
 		}
 		if err := g.Wait(); err != nil {
 			return err
 		}
+		sort.Slice(w.order, func(a, b int) bool { return w.cost[w.order[a]] > w.cost[w.order[b]] })
 	}
 	w.rows += n
 	return nil
