@@ -47,17 +47,25 @@ func (w *window) flushVolumes(d *Detector) {
 	sent := map[*hostState]int64{}
 	// In key order: the space-saving top-K and the MaxTargets bound depend
 	// on the order volumes arrive in, and results must not.
-	keys := slices.SortedFunc(maps.Keys(w.volumes), func(a, b volumeKey) int {
-		if a.src != b.src {
-			return compareAddr(a.src, b.src)
+	type entry struct {
+		k  volumeKey
+		vs []volume
+	}
+	entries := make([]entry, 0, len(w.volumes))
+	for k, vs := range w.volumes {
+		entries = append(entries, entry{k, vs})
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		if a.k.src != b.k.src {
+			return compareAddr(a.k.src, b.k.src)
 		}
-		if a.dst != b.dst {
-			return compareAddr(a.dst, b.dst)
+		if a.k.dst != b.k.dst {
+			return compareAddr(a.k.dst, b.k.dst)
 		}
-		return cmp.Or(cmp.Compare(a.dport, b.dport), cmp.Compare(a.proto, b.proto))
+		return cmp.Or(cmp.Compare(a.k.dport, b.k.dport), cmp.Compare(a.k.proto, b.k.proto))
 	})
-	for _, k := range keys {
-		vs := w.volumes[k]
+	for _, e := range entries {
+		k, vs := e.k, e.vs
 		v := slices.MaxFunc(vs, func(a, b volume) int {
 			if c := cmp.Compare(a.bytes, b.bytes); c != 0 {
 				return c
