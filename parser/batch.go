@@ -23,6 +23,7 @@ const (
 	ReasonLineTooLong
 	ReasonBadTimestamp
 	ReasonBadEvent
+	ReasonBadUTF8
 	numReasons
 )
 
@@ -38,6 +39,7 @@ var reasonText = [numReasons]string{
 	ReasonLineTooLong:   "line too long",
 	ReasonBadTimestamp:  "missing CloudWatch export timestamp",
 	ReasonBadEvent:      "invalid CloudWatch log event",
+	ReasonBadUTF8:       "text is not valid UTF-8",
 }
 
 // String returns a short human description of the reason.

@@ -334,6 +334,8 @@ func TestBadLines(t *testing.T) {
 	f("2 123456789010 eni-1 2001:db8::g 10.0.0.2 443 22 6 10 840 1418530010 1418530070 ACCEPT OK", ReasonBadIP, "srcaddr")
 	f("2 123456789010 eni-1 host.example 10.0.0.2 443 22 6 10 840 1418530010 1418530070 ACCEPT OK", ReasonBadIP, "srcaddr")
 	f(good+strings.Repeat(" x", DefaultMaxLineBytes), ReasonLineTooLong, "")
+	f("2 123456789010 eni-\xff 10.0.0.1 10.0.0.2 443 22 6 10 840 1418530010 1418530070 ACCEPT OK", ReasonBadUTF8, "interface-id")
+	f("2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 22 6 10 840 1418530010 1418530070 ACCEPT O\xc3", ReasonBadUTF8, "log-status")
 
 	// The maximum values are valid.
 	b := parseLines(t, DefaultFormat(), "2 1 eni-1 255.255.255.255 0.0.0.0 65535 0 255 9223372036854775807 0 0 0 ACCEPT OK")
