@@ -8,20 +8,28 @@ import (
 	"strings"
 )
 
-// Shard returns the sources of shard i of n: those whose name hashes to i
-// (FNV-1a of the name, an S3 URL or a path, modulo n). Every machine of a
-// job that enumerates the same objects gets the same shares, and each
-// object belongs to exactly one shard.
+// Shard returns the sources of shard i of n: those whose file name (the
+// last element of the path or S3 key) hashes to i, by FNV-1a modulo n.
+// Every machine of a job that enumerates the same objects gets the same
+// shares, however each spells its inputs (a relative or an absolute path, a
+// directory or its parent, a different mount point or bucket prefix), and
+// each object belongs to exactly one shard. AWS names every flow-log object
+// uniquely; files that share a name go to the same shard.
 func Shard(srcs []Source, i, n int) []Source {
 	var out []Source
 	for _, s := range srcs {
 		h := fnv.New64a()
-		h.Write([]byte(s.Name))
+		h.Write([]byte(lastElement(s.Name)))
 		if int(h.Sum64()%uint64(n)) == i {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// lastElement returns the last element of a path or URL.
+func lastElement(name string) string {
+	return name[strings.LastIndexAny(name, "/"+string(os.PathSeparator))+1:]
 }
 
 // ShardIndexVars are the environment variables that give a job's shard

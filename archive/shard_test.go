@@ -31,6 +31,26 @@ func TestShard(t *testing.T) {
 			t.Fatalf("%s is in %d shards", name, n)
 		}
 	}
+	// Machines that spell their inputs differently agree: the shard of an
+	// object follows its file name only.
+	for _, name := range []string{"f17.log.gz", "/mnt/a/f17.log.gz", "data/AWSLogs/f17.log.gz", "s3://other/prefix/f17.log.gz"} {
+		if got := Shard([]Source{{Name: name}}, shardOf(t, srcs, 17), 7); len(got) != 1 {
+			t.Errorf("%s is not in the shard of %s", name, srcs[17].Name)
+		}
+	}
+}
+
+// shardOf returns the shard of 7 that holds srcs[k].
+func shardOf(t *testing.T, srcs []Source, k int) int {
+	for i := range 7 {
+		for _, s := range Shard(srcs, i, 7) {
+			if s.Name == srcs[k].Name {
+				return i
+			}
+		}
+	}
+	t.Fatalf("%s is in no shard", srcs[k].Name)
+	return -1
 }
 
 func TestParseShard(t *testing.T) {

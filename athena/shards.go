@@ -99,3 +99,17 @@ func merge(m, s *Manifest) {
 		m.Extra["late_records"] = sum + late
 	}
 }
+
+// OtherShardCount returns the name of a shard manifest in dir whose job was
+// split into another number of shards than shard (a ShardLabel), or "".
+func OtherShardCount(dir, shard string) string {
+	_, count, _ := strings.Cut(shard, "-of-")
+	pattern := strings.TrimSuffix(ManifestName, ".json") + ".shard-*.json"
+	paths, _ := filepath.Glob(filepath.Join(dir, pattern)) // the pattern is valid
+	for _, p := range paths {
+		if !strings.HasSuffix(filepath.Base(p), "-of-"+count+".json") {
+			return filepath.Base(p)
+		}
+	}
+	return ""
+}

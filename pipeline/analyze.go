@@ -105,6 +105,13 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 				} else if !errors.Is(err, fs.ErrNotExist) {
 					return nil, fmt.Errorf("cannot read %s: %w", athena.ManifestName, err)
 				}
+				// Shards of jobs split N ways and M ways cover the same
+				// objects: together they would count records twice.
+				if ls, ok := store.(athena.LocalStore); ok {
+					if other := athena.OtherShardCount(string(ls), cfg.Shard); other != "" {
+						return nil, fmt.Errorf("%s holds the shards of a job split another way (%s), and this run is %s: a job's shards must agree on their count, and a job split differently needs a location of its own", store.Location(), other, cfg.Shard)
+					}
+				}
 			}
 			out, err = athena.OpenStoreOutput(store, res.RunID, cfg.Shard)
 			if err == nil {

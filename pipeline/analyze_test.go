@@ -641,6 +641,15 @@ func TestShardsAndUnshardedDoNotMix(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "output of a sharded job") {
 		t.Fatalf("unsharded run into a sharded output: %v", err)
 	}
+	// A shard of a job split three ways would count again what the two
+	// shards of the first job cover.
+	_, err = pipeline.Analyze(context.Background(), pipeline.Config{Inputs: archive.Shard(srcs, 1, 3), OutDir: sharded, Shard: athena.ShardLabel(1, 3)})
+	if err == nil || !strings.Contains(err.Error(), "split another way (_manifest.shard-0000-of-0002.json)") {
+		t.Fatalf("shard 1 of 3 beside shard 0 of 2: %v", err)
+	}
+	if _, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: archive.Shard(srcs, 1, 2), OutDir: sharded, Shard: athena.ShardLabel(1, 2)}); err != nil {
+		t.Fatalf("shard 1 of 2: %v", err)
+	}
 }
 
 // TestEarlyFailureReleasesOutput: a run that fails after opening its
