@@ -104,6 +104,7 @@ func ShardLabel(i, n int) string { return fmt.Sprintf("shard-%04d-of-%04d", i, n
 func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err error) {
 	st := o.store
 	name := o.ShardName(ManifestName)
+	marker := o.ShardName(commitMarkerName)
 	var prev *Manifest
 	prevData, err := st.Read(ctx, name)
 	switch {
@@ -114,6 +115,35 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("cannot read the previous manifest: %w", err)
+	}
+	// A commit cut off where its own undo could not run (the process
+	// killed, the network lost) left its marker: the files it may have
+	// uploaded, and the manifest before it, which it had deleted.
+	var orphans []string
+	if data, err := st.Read(ctx, marker); err == nil {
+		var cut commitMarker
+		if err := json.Unmarshal(data, &cut); err != nil {
+			return fmt.Errorf("cannot decode %s: %w", marker, err)
+		}
+		if prev == nil && cut.Previous != nil {
+			prev = cut.Previous
+			if prevData, err = json.Marshal(prev); err != nil {
+				return fmt.Errorf("cannot encode manifest: %w", err)
+			}
+		}
+		// Whatever the cut run put, and whatever of the manifest before
+		// it the current one no longer lists, is no run's now.
+		var kept []string
+		if prev != nil {
+			kept = manifestPaths(prev)
+		}
+		for _, rel := range slices.Concat(cut.Fresh, manifestPaths(cut.Previous)) {
+			if !slices.Contains(kept, rel) && !slices.Contains(orphans, rel) {
+				orphans = append(orphans, rel)
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot read %s: %w", marker, err)
 	}
 	var old []string
 	if prev != nil {
@@ -147,10 +177,25 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 		if prev != nil {
 			undo = errors.Join(undo, o.putBytes(quiet, name, prevData))
 		}
+		// Undone whole, the output is as it was; a marker kept (this
+		// run's, listing an earlier cut run's files too) lets the next
+		// run clear what no manifest lists.
+		if undo == nil && len(orphans) == 0 {
+			st.Delete(quiet, []string{marker}) // a marker left is harmless: its files are gone
+		}
 		if undo != nil {
 			err = errors.Join(err, fmt.Errorf("cannot restore the previous output: %w", undo))
 		}
 	}()
+	// The marker goes first: from the manifest's deletion to the new one's
+	// put, a cut leaves files no manifest lists.
+	pending, err := json.Marshal(commitMarker{RunID: o.RunID, Previous: prev, Fresh: slices.Concat(fresh, orphans)})
+	if err != nil {
+		return fmt.Errorf("cannot encode %s: %w", marker, err)
+	}
+	if err := o.putBytes(ctx, marker, pending); err != nil {
+		return err
+	}
 	if prev != nil {
 		if err := st.Delete(ctx, []string{name}); err != nil {
 			return fmt.Errorf("cannot delete the previous manifest: %w", err)
@@ -198,17 +243,32 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 	}
 	committed = true
 	var stale []string
-	for _, rel := range old {
+	for _, rel := range slices.Concat(old, orphans) {
 		if !slices.Contains(fresh, rel) && !slices.Contains(rewritten, rel) {
 			stale = append(stale, rel)
 		}
 	}
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute) // committed: finish the clean-up
 	defer cancel()
-	if err := st.Delete(cleanup, stale); err != nil {
+	// The marker stays until the clean-up is done: the next run finishes it.
+	if err := errors.Join(st.Delete(cleanup, stale), st.Delete(cleanup, []string{marker})); err != nil {
 		return &CleanupError{Files: stale, Err: err}
 	}
 	return os.RemoveAll(o.staging)
+}
+
+// commitMarkerName is the file a store commit puts before it touches the
+// output, and deletes once done. Its leading underscore hides it from
+// Athena, as the manifest's does.
+const commitMarkerName = "_commit-in-progress.json"
+
+// commitMarker is what the next commit needs to clear up after one cut off
+// half way: the run, the manifest it replaced (nil when there was none) and
+// the files it was to put that the previous manifest does not list.
+type commitMarker struct {
+	RunID    string    `json:"run_id"`
+	Previous *Manifest `json:"previous"`
+	Fresh    []string  `json:"fresh"`
 }
 
 // CleanupError reports a committed run whose store still holds files of the
@@ -271,6 +331,9 @@ func (o *Output) putBytes(ctx context.Context, rel string, data []byte) error {
 // manifestPaths lists the files a manifest commits: every table file and
 // every single file.
 func manifestPaths(m *Manifest) []string {
+	if m == nil {
+		return nil
+	}
 	var out []string
 	for _, t := range m.Tables {
 		for _, f := range t.Files {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/flowlens/flowlens/athena"
@@ -89,5 +90,58 @@ func TestStoreCommitUndo(t *testing.T) {
 	}
 	if m, _ := athena.ReadManifest(dir); m.RunID != "r2" {
 		t.Errorf("manifest of %s", m.RunID)
+	}
+}
+
+// cutStore is a LocalStore that stops writing after its first ops puts and
+// deletes, its undo included: a commit whose process was killed, or whose
+// network was lost, half way.
+type cutStore struct {
+	athena.LocalStore
+	ops int
+}
+
+func (s *cutStore) Put(ctx context.Context, rel, path string) error {
+	if s.ops--; s.ops < 0 {
+		return errors.New("connection lost")
+	}
+	return s.LocalStore.Put(ctx, rel, path)
+}
+
+func (s *cutStore) Delete(ctx context.Context, rels []string) error {
+	if s.ops--; s.ops < 0 {
+		return errors.New("connection lost")
+	}
+	return s.LocalStore.Delete(ctx, rels)
+}
+
+// TestCutStoreCommitCleared: a store commit cut off at any point, its undo
+// too, leaves files that no manifest may list (its uploads, or the previous
+// run's files once its manifest is in); the next run's commit clears them
+// all, so Athena sees each record once, and leaves exactly its own files.
+func TestCutStoreCommitCleared(t *testing.T) {
+	for ops := range 8 { // r2's commit: marker, manifest deletion, 2 puts, DDL, manifest, clean-up, marker deletion
+		dir := t.TempDir()
+		if err := commitRun(t, athena.LocalStore(dir), "r1"); err != nil {
+			t.Fatal(err)
+		}
+		commitRun(t, &cutStore{LocalStore: athena.LocalStore(dir), ops: ops}, "r2") // fails, or leaves its clean-up undone
+		if err := commitRun(t, athena.LocalStore(dir), "r3"); err != nil {
+			t.Fatalf("cut after %d ops: the next run: %v", ops, err)
+		}
+		var files []string
+		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(dir, path)
+				files = append(files, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		want := []string{athena.ManifestName, athena.DDLName, "findings.jsonl", "t/part-r3.txt"}
+		slices.Sort(files)
+		slices.Sort(want)
+		if !slices.Equal(files, want) {
+			t.Errorf("cut after %d ops: the next run left %v, want %v", ops, files, want)
+		}
 	}
 }
