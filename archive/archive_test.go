@@ -239,6 +239,37 @@ func TestFaultyInputs(t *testing.T) {
 	}
 }
 
+// TestOtherHeaderInside: two S3 objects whose headers list the fields in
+// different orders, concatenated into one file, have their records read
+// up to the second header; the file then fails naming that line, rather
+// than its later records being read with the first header's columns. A
+// repeat of the first header is skipped as before.
+func TestOtherHeaderInside(t *testing.T) {
+	dir := t.TempDir()
+	swapped := "version account-id interface-id dstaddr srcaddr srcport dstport protocol bytes packets start end action log-status\n"
+	srcs := []archive.Source{
+		archive.FileSource(writeFile(t, dir, "a-two-formats.log.gz", gzipBytes(t, header+records(1000, 2), swapped+records(500, 3))), 0),
+		archive.FileSource(writeFile(t, dir, "b-same-header-twice.log.gz", gzipBytes(t, header+records(1000, 2), header+records(500, 3))), 0),
+		archive.FileSource(writeFile(t, dir, "c-two-formats-plain.log", []byte(header+records(70000, 2)+swapped+records(500, 3))), 0),
+	}
+	results, _ := collect(t, srcs, archive.Options{Jobs: 2, BlockBytes: 64 << 10})
+	for i, c := range []struct {
+		records int64
+		line    int
+	}{{1000, 1002}, {1500, 0}, {70000, 70002}} {
+		r := results[i]
+		if r.Stats.Records != c.records || r.Stats.Invalid != 0 {
+			t.Errorf("%s: %d records, %d invalid; want %d, 0", srcs[i].Name, r.Stats.Records, r.Stats.Invalid, c.records)
+		}
+		switch {
+		case c.line == 0 && r.Err != nil:
+			t.Errorf("%s: %v", srcs[i].Name, r.Err)
+		case c.line != 0 && (r.Err == nil || !strings.Contains(r.Err.Error(), fmt.Sprintf("%s: line %d: a header naming other fields", srcs[i].Name, c.line))):
+			t.Errorf("%s: error %v, want one naming line %d", srcs[i].Name, r.Err, c.line)
+		}
+	}
+}
+
 // TestLongLines: a line longer than a block is skipped and reported at its
 // line number; a line over MaxLineBytes but within a block likewise; the
 // records around them are intact. Lines longer than bufio.Scanner's 64 KiB

@@ -304,10 +304,16 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		if r.opts.OnBatch != nil {
 			r.opts.OnBatch(b.Len())
 		}
+		other := b.OtherHeader
 		err := r.sink(idx, b)
 		r.cpu.Release(1)
 		if err != nil {
 			sinkErr = errSink{err}
+			cancel()
+		} else if other != 0 {
+			// The lines after it are of a format the input's batches are
+			// not: the records before it are kept, the input fails.
+			sinkErr = fmt.Errorf("line %d: a header naming other fields than the first header's (%s): one file holds one format, as when two S3 objects of different formats were concatenated; the records before it were read", other, res.Format)
 			cancel()
 		}
 	}

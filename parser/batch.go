@@ -124,6 +124,11 @@ type Batch struct {
 	Format  *Format
 	Columns []Column
 	Stats   Stats
+	// OtherHeader is the number of a line that is a header naming other
+	// fields than Format's, which ended the parsing of its block, or 0.
+	// The records after it are not of Format: reading them with it would
+	// put values in the wrong columns.
+	OtherHeader int64
 
 	rows    int
 	mem     memory.Allocator
@@ -163,6 +168,7 @@ func (b *Batch) Reset() {
 		b.Columns[i].reset()
 	}
 	b.rows = 0
+	b.OtherHeader = 0
 	b.Stats.Reset()
 }
 

@@ -36,7 +36,8 @@ func NewParser() *Parser {
 // ParseBlock appends to b the records of the newline-separated lines in block,
 // whose first line has number firstLine. Bad lines are skipped and counted in
 // b.Stats. A final line without a newline is parsed too. It returns the
-// number of lines consumed.
+// number of lines consumed: all of them, unless a header line naming other
+// fields than b's format ends the block (b.OtherHeader says which line).
 func (p *Parser) ParseBlock(b *Batch, block []byte, firstLine int64) int64 {
 	// A record takes at least two bytes a field (a value and a separator or
 	// newline), which bounds the rows of the block without counting lines.
@@ -51,6 +52,9 @@ func (p *Parser) ParseBlock(b *Batch, block []byte, firstLine int64) int64 {
 		}
 		p.parseLine(b, l, line)
 		line++
+		if b.OtherHeader != 0 {
+			break
+		}
 	}
 	return line - firstLine
 }
@@ -99,6 +103,11 @@ func (p *Parser) parseLine(b *Batch, l []byte, lineNo int64) {
 	b.truncate(rows)
 	if isHeaderRepeat(b.Format, rec) {
 		b.Stats.Headers++
+		return
+	}
+	if IsHeader(rec) { // of another format
+		b.Stats.Headers++
+		b.OtherHeader = lineNo
 		return
 	}
 	field := ""
@@ -446,6 +455,17 @@ func isHeaderRepeat(f *Format, l []byte) bool {
 		pos = end
 	}
 	return i == len(f.Fields)
+}
+
+// knownField reports whether t names a registered field, without
+// allocating (IsHeader runs on every rejected line).
+func knownField(t []byte) bool {
+	for id := FieldID(1); id < numFields; id++ {
+		if sameFieldName(t, registry[id].Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameFieldName compares a header token with a canonical (lowercase,

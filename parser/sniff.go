@@ -66,23 +66,41 @@ func firstLine(b []byte) []byte {
 // such as "eni-0a1b" look like names but are not known fields.
 func IsHeader(line []byte) bool {
 	line = trimLine(bytes.TrimPrefix(line, utf8BOM))
-	toks := bytes.Fields(line)
-	if len(toks) == 0 {
-		return false
-	}
-	known := 0
-	for _, t := range toks {
-		if c := t[0]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+	tokens, known := 0, 0
+	for pos := 0; pos < len(line); {
+		if line[pos] == ' ' || line[pos] == '\t' {
+			pos++
+			continue
+		}
+		end := pos
+		for end < len(line) && line[end] != ' ' && line[end] != '\t' {
+			end++
+		}
+		t := line[pos:end]
+		if !isFieldName(t) {
 			return false
 		}
-		if !validFieldName(canonicalName(string(t))) {
-			return false
-		}
-		if _, ok := LookupField(string(t)); ok {
+		tokens++
+		if knownField(t) {
 			known++
 		}
+		pos = end
 	}
-	return 2*known >= len(toks)
+	return tokens > 0 && 2*known >= tokens
+}
+
+// isFieldName reports whether t is spelled as a field name: a letter, then
+// letters, digits, hyphens or underscores.
+func isFieldName(t []byte) bool {
+	for i, c := range t {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '_'):
+		default:
+			return false
+		}
+	}
+	return len(t) > 0
 }
 
 // ResolveFormat decides the format of an input of kind k whose first line is
