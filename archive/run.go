@@ -31,6 +31,10 @@ type Options struct {
 	Format          *parser.Format // the explicit format for headerless inputs, or nil
 	MaxLineBytes    int            // longer lines are invalid (default parser.DefaultMaxLineBytes)
 	MaxSamples      int            // rejected-line samples kept per input (default 20)
+	// Starts, when set, keeps only records whose start is within it: runs
+	// over back-to-back time ranges then hold each record once, though
+	// each reads the files just past its end for delivery lag.
+	Starts parser.TimeRange
 	// Allocator, if set, provides the batches' column buffers; they are given
 	// back to it as soon as the run is over and each batch is released. By
 	// default batches come from Go's heap and are reused across runs.
@@ -249,6 +253,7 @@ func (r *runner) parser(stripTimestamp bool) *parser.Parser {
 	p := parser.NewParser()
 	p.MaxLineBytes = r.opts.MaxLineBytes
 	p.StripTimestamp = stripTimestamp
+	p.Starts = r.opts.Starts
 	return p
 }
 

@@ -46,6 +46,7 @@ type InputManifest struct {
 	Format       string `json:"format,omitempty"`
 	Records      int64  `json:"records"`
 	InvalidLines int64  `json:"invalid_lines"`
+	OutOfRange   int64  `json:"out_of_range,omitempty"` // records skipped for a start outside --start/--end
 	TextBytes    int64  `json:"text_bytes"`
 	StoredBytes  int64  `json:"stored_bytes"`
 	Error        string `json:"error,omitempty"`
@@ -57,6 +58,7 @@ type ManifestTotals struct {
 	FailedInputs int   `json:"failed_inputs"`
 	Records      int64 `json:"records"`
 	InvalidLines int64 `json:"invalid_lines"`
+	OutOfRange   int64 `json:"out_of_range,omitempty"`
 	TextBytes    int64 `json:"text_bytes"`
 	OutputFiles  int   `json:"output_files"`
 	OutputBytes  int64 `json:"output_bytes"`

@@ -88,6 +88,7 @@ func merge(m, s *Manifest) {
 	m.Totals.FailedInputs += s.Totals.FailedInputs
 	m.Totals.Records += s.Totals.Records
 	m.Totals.InvalidLines += s.Totals.InvalidLines
+	m.Totals.OutOfRange += s.Totals.OutOfRange
 	m.Totals.TextBytes += s.Totals.TextBytes
 	m.Totals.OutputFiles += s.Totals.OutputFiles
 	m.Totals.OutputBytes += s.Totals.OutputBytes

@@ -84,13 +84,16 @@ func (e LineError) Error() string {
 
 // Stats counts what happened to the lines of an input.
 type Stats struct {
-	Lines    int64             // lines seen, header and blank lines included
-	Records  int64             // records appended
-	Invalid  int64             // lines rejected
-	Blank    int64             // empty lines skipped
-	Headers  int64             // header lines skipped (the first, and repeats)
-	ByReason [numReasons]int64 // rejected lines per reason
-	Samples  []LineError       // the first rejected lines, bounded
+	Lines   int64 // lines seen, header and blank lines included
+	Records int64 // records appended
+	Invalid int64 // lines rejected
+	Blank   int64 // empty lines skipped
+	Headers int64 // header lines skipped (the first, and repeats)
+	// OutOfRange counts valid records skipped for a start outside the
+	// Parser's Starts.
+	OutOfRange int64
+	ByReason   [numReasons]int64 // rejected lines per reason
+	Samples    []LineError       // the first rejected lines, bounded
 }
 
 // Add adds o's counts to s and keeps samples up to max in total.
@@ -100,6 +103,7 @@ func (s *Stats) Add(o *Stats, maxSamples int) {
 	s.Invalid += o.Invalid
 	s.Blank += o.Blank
 	s.Headers += o.Headers
+	s.OutOfRange += o.OutOfRange
 	for i := range s.ByReason {
 		s.ByReason[i] += o.ByReason[i]
 	}

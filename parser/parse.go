@@ -26,7 +26,16 @@ type Parser struct {
 	// StripTimestamp removes the leading ISO-8601 timestamp that CloudWatch
 	// Logs exports put before each record.
 	StripTimestamp bool
+	// Starts, when set, keeps only the records whose start is within it
+	// (or NULL); the others are counted in Stats.OutOfRange, not as invalid.
+	Starts TimeRange
 }
+
+// TimeRange is the Unix seconds [From, To); the zero value is no range.
+type TimeRange struct{ From, To int64 }
+
+// Set reports whether r limits anything.
+func (r TimeRange) Set() bool { return r != TimeRange{} }
 
 // NewParser returns a Parser with the default limits.
 func NewParser() *Parser {
@@ -96,6 +105,11 @@ func (p *Parser) parseLine(b *Batch, l []byte, lineNo int64) {
 	}
 	r, col, tok := appendRecord(b.Columns, rec, rows)
 	if r == ReasonNone {
+		if p.Starts.Set() && !p.startWithin(b, rows) {
+			b.truncate(rows)
+			b.Stats.OutOfRange++
+			return
+		}
 		b.rows = rows + 1
 		b.Stats.Records++
 		return
@@ -455,6 +469,17 @@ func isHeaderRepeat(f *Format, l []byte) bool {
 		pos = end
 	}
 	return i == len(f.Fields)
+}
+
+// startWithin reports whether the start of row, just appended, is NULL or
+// within p.Starts.
+func (p *Parser) startWithin(b *Batch, row int) bool {
+	c := b.Column(FieldStart)
+	if c == nil || c.IsNull(row) {
+		return true
+	}
+	v := c.i64[len(c.i64)-1]
+	return v >= p.Starts.From && v < p.Starts.To
 }
 
 // knownField reports whether t names a registered field, without

@@ -696,7 +696,7 @@ func manifest(cfg Config, res *Result, began time.Time, tables []athena.TableMan
 		r := &res.Inputs[i]
 		in := athena.InputManifest{
 			Path: r.Source, Kind: r.Kind.String(), Records: r.Stats.Records, InvalidLines: r.Stats.Invalid,
-			TextBytes: r.TextBytes, StoredBytes: r.StoredBytes,
+			OutOfRange: r.Stats.OutOfRange, TextBytes: r.TextBytes, StoredBytes: r.StoredBytes,
 		}
 		if r.Format != nil {
 			in.Format = r.Format.String()
@@ -709,7 +709,7 @@ func manifest(cfg Config, res *Result, began time.Time, tables []athena.TableMan
 	t := res.Totals
 	m.Totals = athena.ManifestTotals{
 		Inputs: t.Inputs, FailedInputs: t.Failed, Records: t.Stats.Records, InvalidLines: t.Stats.Invalid,
-		TextBytes: t.TextBytes,
+		OutOfRange: t.Stats.OutOfRange, TextBytes: t.TextBytes,
 	}
 	for _, tm := range tables {
 		m.Totals.OutputFiles += len(tm.Files)

@@ -167,7 +167,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowlens analyze: %v\n", err)
 		return exitUsage
 	}
-	opts := archive.Options{Jobs: f.jobs, CPU: f.cpu, MaxLineBytes: f.maxLineBytes}
+	opts := archive.Options{Jobs: f.jobs, CPU: f.cpu, MaxLineBytes: f.maxLineBytes, Starts: s3f.starts()}
 	if opts.Jobs == 0 && slices.ContainsFunc(inputs, archive.IsS3URL) {
 		opts.Jobs = archive.DefaultS3Concurrency
 	}
@@ -339,7 +339,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 func logSummary(log *slog.Logger, res *pipeline.Result) {
 	t := res.Totals
 	secs := res.Elapsed.Seconds()
-	attrs := []any{"inputs", t.Inputs, "failed_inputs", t.Failed, "records", t.Stats.Records, "invalid_lines", t.Stats.Invalid,
+	attrs := []any{"inputs", t.Inputs, "failed_inputs", t.Failed, "records", t.Stats.Records, "invalid_lines", t.Stats.Invalid, "out_of_range", t.Stats.OutOfRange,
 		"text_mb", float64(t.TextBytes) / 1e6, "seconds", secs, "records_per_s", int64(float64(t.Stats.Records) / secs)}
 	if m := res.Manifest; m != nil {
 		attrs = append(attrs, "output_files", m.Totals.OutputFiles, "output_mb", float64(m.Totals.OutputBytes)/1e6)
@@ -397,5 +397,8 @@ func printTotals(w io.Writer, t archive.Totals, elapsed time.Duration) {
 		if n := t.Stats.ByReason[r]; n > 0 {
 			fmt.Fprintf(w, "  invalid lines, %s: %d\n", r, n)
 		}
+	}
+	if t.Stats.OutOfRange > 0 {
+		fmt.Fprintf(w, "  records skipped, start outside --start/--end: %d\n", t.Stats.OutOfRange)
 	}
 }

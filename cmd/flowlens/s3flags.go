@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
+	"github.com/flowlens/flowlens/parser"
 )
 
 // s3Flags are analyze's flags for S3 input and output and for sharding.
@@ -42,7 +44,7 @@ func (e s3Error) Unwrap() error { return e.error }
 func addS3Flags(fs *flag.FlagSet) *s3Flags {
 	f := &s3Flags{}
 	fs.StringVar(&f.start, "start", "", "with s3:// inputs, the first time to read (UTC: 2026-11-01, 2026-11-01T00:00Z or RFC 3339)")
-	fs.StringVar(&f.end, "end", "", "with s3:// inputs, the time to read up to, excluded (default now); files up to 15 minutes later are read for delivery lag")
+	fs.StringVar(&f.end, "end", "", "with s3:// inputs, the time to read up to, excluded (default now); files up to 15 minutes later are read for delivery lag, and only records whose start is in [--start, --end) are kept")
 	fs.StringVar(&f.accounts, "account", "", "with s3:// inputs, only these account ids (comma-separated)")
 	fs.StringVar(&f.regions, "region", "", "with s3:// inputs, only these flow-log regions (comma-separated)")
 	fs.StringVar(&f.awsRegion, "s3-region", "", "the buckets' AWS region (default: AWS_REGION or the profile's, else us-east-1)")
@@ -88,6 +90,19 @@ func (f *s3Flags) validate() error {
 	}
 	f.accountList, f.regionFilterSet = splitList(f.accounts), splitList(f.regions)
 	return nil
+}
+
+// starts is the range of record start times to keep: [--start, --end),
+// with no end when --end is not given; none without --start.
+func (f *s3Flags) starts() parser.TimeRange {
+	if f.startT.IsZero() {
+		return parser.TimeRange{}
+	}
+	r := parser.TimeRange{From: f.startT.Unix(), To: math.MaxInt64}
+	if !f.endT.IsZero() {
+		r.To = f.endT.Unix()
+	}
+	return r
 }
 
 // shardLabel is the shard's label for file names, or "".
