@@ -450,3 +450,36 @@ func TestDistinctSketch(t *testing.T) {
 		t.Fatalf("exact count %d", small.Count())
 	}
 }
+
+// TestSumsSaturate: sums that would overflow int64 stay at its maximum in
+// every table, rather than wrapping negative (the parser takes any byte
+// count up to the maximum).
+func TestSumsSaturate(t *testing.T) {
+	f, _ := parser.ParseLogFormat(parser.DefaultLogFormat)
+	b := parser.NewBatch(f)
+	parser.NewParser().ParseBlock(b, []byte(
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 9223372036854775807 9223372036854775807 1793491200 1793491210 ACCEPT OK\n"+
+			"2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 7 100 1793491220 1793491230 ACCEPT OK\n"), 1)
+	if b.Len() != 2 {
+		t.Fatalf("%d records: %v", b.Len(), b.Stats.Samples)
+	}
+	rows, _ := run(t, []input{{b, "us-east-1"}}, 1, 1, aggregate.Config{})
+	checked := 0
+	for table, rs := range rows {
+		for _, r := range rs {
+			for _, f := range strings.Fields(r) {
+				name, v, _ := strings.Cut(f, "=")
+				if !strings.Contains(name, "bytes") && !strings.Contains(name, "packets") || v == "∅" || v == "0" {
+					continue
+				}
+				checked++
+				if v != "9223372036854775807" {
+					t.Errorf("%s: %s = %s, want 9223372036854775807", table, name, v)
+				}
+			}
+		}
+	}
+	if checked < 6 { // conversations bytes, packets; talkers sent and received; ports; interfaces
+		t.Errorf("%d sums checked: %v", checked, rows)
+	}
+}

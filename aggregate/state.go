@@ -6,6 +6,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/flowlens/flowlens/internal/saturate"
 )
 
 // addr is a 16-byte IP address as two big-endian words, so that comparing
@@ -300,11 +302,11 @@ func (s *state) add(r *rec, exact int, tables which) {
 		v[ifRecords]++
 		switch {
 		case r.ingress:
-			v[ifBytesIn] += r.bytes
+			v[ifBytesIn] = saturate.Add(v[ifBytesIn], r.bytes)
 		case r.egress:
-			v[ifBytesOut] += r.bytes
+			v[ifBytesOut] = saturate.Add(v[ifBytesOut], r.bytes)
 		default:
-			v[ifBytesOther] += r.bytes
+			v[ifBytesOther] = saturate.Add(v[ifBytesOther], r.bytes)
 		}
 		switch {
 		case r.accepted:
@@ -344,7 +346,7 @@ func (s *state) add(r *rec, exact int, tables which) {
 		pk := portKey{r.region, r.dstport, r.proto}
 		pv := s.port(pk)
 		pv.records++
-		pv.bytes += r.bytes
+		pv.bytes = saturate.Add(pv.bytes, r.bytes)
 		if r.rejected {
 			pv.rejected++
 		}
@@ -356,10 +358,10 @@ func (s *state) addTalkers(r *rec, exact int) {
 	si := s.talker(r.region, r.src)
 	di := s.talker(r.region, r.dst)
 	src, dst := &s.talkerVals[si], &s.talkerVals[di] // after both lookups: the slice may have grown
-	src.bytesOut += r.bytes
-	src.packetsOut += r.packets
-	dst.bytesIn += r.bytes
-	dst.packetsIn += r.packets
+	src.bytesOut = saturate.Add(src.bytesOut, r.bytes)
+	src.packetsOut = saturate.Add(src.packetsOut, r.packets)
+	dst.bytesIn = saturate.Add(dst.bytesIn, r.bytes)
+	dst.packetsIn = saturate.Add(dst.packetsIn, r.packets)
 	src.peers.Add(r.dst.hash(), exact)
 	dst.peers.Add(r.src.hash(), exact)
 	talkers := [...]*talkerVal{src, dst}
@@ -393,8 +395,8 @@ func (s *state) addConv(k *convKey, v convVal) {
 	}
 	g := &s.convVals[i]
 	g.records += v.records
-	g.packets += v.packets
-	g.bytes += v.bytes
+	g.packets = saturate.Add(g.packets, v.packets)
+	g.bytes = saturate.Add(g.bytes, v.bytes)
 	g.first = min(g.first, v.first)
 	g.last = max(g.last, v.last)
 	g.flags |= v.flags
@@ -425,10 +427,10 @@ func (s *state) merge(o *state, exact int) {
 		v := &o.talkerVals[i]
 		if j, ok := s.talkers.find(&k, s.talkerKeys); ok {
 			g := &s.talkerVals[j]
-			g.bytesOut += v.bytesOut
-			g.packetsOut += v.packetsOut
-			g.bytesIn += v.bytesIn
-			g.packetsIn += v.packetsIn
+			g.bytesOut = saturate.Add(g.bytesOut, v.bytesOut)
+			g.packetsOut = saturate.Add(g.packetsOut, v.packetsOut)
+			g.bytesIn = saturate.Add(g.bytesIn, v.bytesIn)
+			g.packetsIn = saturate.Add(g.packetsIn, v.packetsIn)
 			g.accepted += v.accepted
 			g.rejected += v.rejected
 			g.records += v.records
@@ -445,7 +447,7 @@ func (s *state) merge(o *state, exact int) {
 		if j, ok := s.ports.find(k, s.portKeys); ok {
 			g := &s.portVals[j]
 			g.records += v.records
-			g.bytes += v.bytes
+			g.bytes = saturate.Add(g.bytes, v.bytes)
 			g.rejected += v.rejected
 			g.sources.Merge(&v.sources, exact)
 		} else {
@@ -457,7 +459,7 @@ func (s *state) merge(o *state, exact int) {
 	for i := range o.ifaceKeys {
 		g, v := s.iface(o.ifaceKeys[i]), &o.ifaceVals[i]
 		for j := range g {
-			g[j] += v[j]
+			g[j] = saturate.Add(g[j], v[j])
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flowlens/flowlens/internal/saturate"
 )
 
 // The kinds of finding.
@@ -119,8 +121,8 @@ func (f *Finding) merge(o *Finding) {
 	}
 	f.Windows += o.Windows
 	f.Records += o.Records
-	f.Packets += o.Packets
-	f.Bytes += o.Bytes
+	f.Packets = saturate.Add(f.Packets, o.Packets)
+	f.Bytes = saturate.Add(f.Bytes, o.Bytes)
 	f.Severity = max(f.Severity, o.Severity)
 	if o.Score > f.Score || o.Score == f.Score && o.Explanation < f.Explanation {
 		f.Score, f.Explanation, f.Evidence = o.Score, o.Explanation, o.Evidence

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flowlens/flowlens/internal/saturate"
 )
 
 // volumeKey is external traffic between an internal and an external
@@ -74,14 +76,14 @@ func (w *window) flushVolumes(d *Detector) {
 		})
 		if d.internal(k.src) {
 			h := d.host(k.src, v.region)
-			h.sent += v.bytes
-			sent[h] += v.bytes
+			h.sent = saturate.Add(h.sent, v.bytes)
+			sent[h] = saturate.Add(sent[h], v.bytes)
 			h.addTop(k.dst, k.dport, &v.counts)
 			if k.proto >= 0 && !d.beaconIgnore.has(k.dport) {
 				h.addBeacon(d, beaconKey{k.dst, k.dport, k.proto}, w.ws, &v.counts)
 			}
 		} else {
-			d.received[k.dst] += v.bytes
+			d.received[k.dst] = saturate.Add(d.received[k.dst], v.bytes)
 		}
 	}
 	for h, b := range sent {
@@ -157,8 +159,8 @@ func (c *counts) merge(o *counts) {
 	}
 	c.last = max(c.last, o.last)
 	c.records += o.records
-	c.packets += o.packets
-	c.bytes += o.bytes
+	c.packets = saturate.Add(c.packets, o.packets)
+	c.bytes = saturate.Add(c.bytes, o.bytes)
 }
 
 // logHistogram counts values in buckets an eighth of a power of two wide
