@@ -196,7 +196,7 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if det.enabled {
-		if err := det.cfg.Validate(); err != nil {
+		if err := errors.Join(det.validate(fs), det.cfg.Validate()); err != nil {
 			fmt.Fprintf(stderr, "flowlens analyze: detection: %v\n", err)
 			return exitUsage
 		}

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flowlens/flowlens/detect"
 )
@@ -16,12 +18,20 @@ type detectFlags struct {
 	enabled      bool
 	findingsOnly bool
 	cfg          detect.Config
+	names        map[string]bool // of the flags above, for validate
 }
 
 // addDetectFlags registers the detection flags, every threshold with its
 // default (the anchors are in the detect package's Config comments).
 func addDetectFlags(fs *flag.FlagSet) *detectFlags {
-	f := &detectFlags{cfg: detect.Config{}.Defaults()}
+	f := &detectFlags{cfg: detect.Config{}.Defaults(), names: map[string]bool{}}
+	before := map[string]bool{}
+	fs.VisitAll(func(fl *flag.Flag) { before[fl.Name] = true })
+	defer fs.VisitAll(func(fl *flag.Flag) {
+		if !before[fl.Name] {
+			f.names[fl.Name] = true
+		}
+	})
 	c := &f.cfg
 	fs.BoolVar(&f.enabled, "detect", true, "run the detectors and write DIR/findings.jsonl and DIR/findings/")
 	fs.BoolVar(&f.findingsOnly, "findings-only", false, "with --out, skip writing DIR/flows/ (findings and aggregates only)")
@@ -51,6 +61,37 @@ func addDetectFlags(fs *flag.FlagSet) *detectFlags {
 	fs.DurationVar(&c.BeaconMaxGap, "beacon-max-gap", c.BeaconMaxGap, "an endpoint not contacted for this long is no beacon candidate any more")
 	fs.IntVar(&c.MaxTargets, "max-targets", c.MaxTargets, "targets tracked one by one per source (bounds memory; the rest are sketched)")
 	return f
+}
+
+// validate rejects the thresholds given on the command line that the
+// detect package would silently replace by their defaults: zero or
+// negative counts, sizes, ratios and durations (its Config takes a zero
+// value for "the default").
+func (f *detectFlags) validate(fs *flag.FlagSet) error {
+	var errs []error
+	fs.Visit(func(fl *flag.Flag) {
+		g, ok := fl.Value.(flag.Getter)
+		if !ok || !f.names[fl.Name] {
+			return // lists, and the flags of other concerns
+		}
+		var bad bool
+		switch v := g.Get().(type) {
+		case int:
+			bad = v < 1
+		case int64:
+			bad = v < 1
+		case time.Duration:
+			bad = v <= 0
+		case float64:
+			bad = v <= 0 && fl.Name != "exfil-pcr" || fl.Name == "exfil-pcr" && v == 0
+		}
+		if bad && fl.Name == "exfil-pcr" {
+			errs = append(errs, fmt.Errorf("--exfil-pcr 0 would take the default (%s): give -1 to accept any ratio, or a small positive one", fl.DefValue))
+		} else if bad {
+			errs = append(errs, fmt.Errorf("--%s %s: must be positive", fl.Name, fl.Value))
+		}
+	})
+	return errors.Join(errs...)
 }
 
 // config returns the detection configuration, or nil when detection is off.

@@ -124,4 +124,12 @@ func TestDetectionFlags(t *testing.T) {
 	if code := run([]string{"analyze", logs, "--exfil-pcr", "3"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "PCR") {
 		t.Errorf("--exfil-pcr 3: exit %d %s", code, errb.String())
 	}
+	// Thresholds the detectors would replace by their defaults are refused,
+	// not silently changed.
+	for _, args := range [][]string{{"--reject-records", "0"}, {"--scan-ports", "-3"}, {"--exfil-min-bytes", "0"}, {"--slow-window", "0s"}, {"--beacon-size-cv", "0"}, {"--exfil-pcr", "0"}} {
+		errb.Reset()
+		if code := run(append([]string{"analyze", logs}, args...), &out, &errb); code != exitUsage || !strings.Contains(errb.String(), args[0]+" "+args[1]) {
+			t.Errorf("%v: exit %d %s", args, code, errb.String())
+		}
+	}
 }
