@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/flowlens/flowlens/athena"
+	"github.com/flowlens/flowlens/athena/pqfile"
 	"github.com/flowlens/flowlens/bench"
 	"github.com/flowlens/flowlens/parser"
 )
@@ -176,5 +178,23 @@ func TestDDL(t *testing.T) {
 	}
 	if strings.Contains(athena.DDL("s3://b/", nil), "YOUR-BUCKET") {
 		t.Error("placeholder note for a real location")
+	}
+}
+
+// TestUnknownFieldNamedLikeAPartition: an input field unknown to flowlens
+// named date (or region) is not declared as a column beside the partition
+// key of the same name, which Athena refuses; other unknown fields are.
+func TestUnknownFieldNamedLikeAPartition(t *testing.T) {
+	cols := athena.FlowsDDLColumns([]pqfile.Column{{Name: "date", Type: pqfile.String}, {Name: "flow_hash", Type: pqfile.String}, {Name: "region", Type: pqfile.String}})
+	var names []string
+	for _, c := range cols {
+		names = append(names, c.Name)
+	}
+	if slices.Contains(names, "date") || slices.Contains(names, "region") || !slices.Contains(names, "flow_hash") {
+		t.Errorf("flows columns %v", names)
+	}
+	ddl := athena.DDL(athena.LocationPlaceholder, []athena.TableDDL{{Name: "flows", Dir: "flows", Columns: cols}})
+	if strings.Count(ddl, "`date`") != 1 {
+		t.Errorf("date declared %d times:\n%s", strings.Count(ddl, "`date`"), ddl)
 	}
 }

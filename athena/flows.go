@@ -67,7 +67,9 @@ func FlowColumnLess(a, b string) bool {
 
 // FlowsDDLColumns returns the columns the flows table declares: every
 // registry field (a Parquet table reads absent columns as NULL) but region,
-// which is a partition key, plus the extra columns written.
+// which is a partition key, plus the extra columns written but date (a field
+// unknown to flowlens named so: Athena refuses a column that repeats a
+// partition key).
 func FlowsDDLColumns(written []pqfile.Column) []DDLColumn {
 	var cols []pqfile.Column
 	seen := map[string]bool{}
@@ -80,7 +82,7 @@ func FlowsDDLColumns(written []pqfile.Column) []DDLColumn {
 			cols = append(cols, c)
 		}
 	}
-	return DDLColumns(cols, "region")
+	return DDLColumns(cols, "region", "date")
 }
 
 func kindType(k parser.Kind) pqfile.Type {
