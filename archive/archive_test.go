@@ -180,12 +180,13 @@ func TestFaultyInputs(t *testing.T) {
 		archive.FileSource(writeFile(t, dir, "j-duplicate-field.log", []byte("version srcaddr dstaddr SRCADDR\n2 1.1.1.1 2.2.2.2 3.3.3.3\n")), 0),
 		archive.FileSource(writeFile(t, dir, "k-not-a-flow-log.parquet", []byte("PAR1\x15\x04\x15\x80\n\x00\x01 binary\nPAR1")), 0),
 		archive.FileSource(writeFile(t, dir, "l-small-truncated.log.gz", smallTruncated), 0),
+		archive.FileSource(writeFile(t, dir, "m-not-a-flow-log.bz2", []byte("BZh91AY&SY\x8f\x1e\x01\x02 x\nnot a record\n1 2 3\n")), 0),
 	}
 	results, texts := collect(t, srcs, archive.Options{Jobs: 3, BlockBytes: 64 << 10})
 	want := []struct {
 		records int64
 		fails   string
-	}{{3000, ""}, {-1, "truncated"}, {-1, "corrupt"}, {0, "missing"}, {3000, ""}, {3000, ""}, {3000, ""}, {0, ""}, {0, ""}, {0, "duplicate"}, {0, "not a flow log"}, {-1, "truncated"}}
+	}{{3000, ""}, {-1, "truncated"}, {-1, "corrupt"}, {0, "missing"}, {3000, ""}, {3000, ""}, {3000, ""}, {0, ""}, {0, ""}, {0, "duplicate"}, {0, "not a flow log"}, {-1, "truncated"}, {0, "not a flow log"}}
 	for i, w := range want {
 		r := results[i]
 		if w.fails != "" {
@@ -198,9 +199,13 @@ func TestFaultyInputs(t *testing.T) {
 			t.Errorf("%s: %d records, %d invalid, err %v; want %d", srcs[i].Name, r.Stats.Records, r.Stats.Invalid, r.Err, w.records)
 		}
 	}
-	// A file no line of which is a record fails, whatever its lines.
-	if r := results[10]; r.Err == nil || !strings.Contains(r.Err.Error(), "no line is a flow-log record (3 invalid lines)") {
+	// A file no line of which is a record fails, whatever its lines; a
+	// Parquet file fails saying so.
+	if r := results[12]; r.Err == nil || !strings.Contains(r.Err.Error(), "no line is a flow-log record (3 invalid lines)") {
 		t.Errorf("not a flow log: error %v", r.Err)
+	}
+	if r := results[10]; r.Err == nil || !strings.Contains(r.Err.Error(), "a Parquet file") {
+		t.Errorf("Parquet: error %v", r.Err)
 	}
 	// The truncated file keeps every complete line decoded before the
 	// truncation, the lines of its last, partial block included (they

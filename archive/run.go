@@ -201,6 +201,9 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 	}
 	// A source that failed within the first block (a small truncated file)
 	// still gives the lines before its failure; the error follows them.
+	if bytes.HasPrefix(head, []byte("PAR1")) {
+		return errors.New("a Parquet file (flow logs delivered in Parquet): flowlens reads the text format, plain or gzip")
+	}
 	res.Kind = parser.Sniff(head)
 	if res.Kind == parser.InputEmpty {
 		return nil

@@ -64,7 +64,7 @@ type LineError struct {
 	Line   int64  // 1-based line number in the decompressed input (event number for subscription payloads)
 	Reason Reason // why it was rejected
 	Field  string // the offending field's name, when one field is to blame
-	Value  string // the offending value or a prefix of the line, at most maxSampleValue bytes
+	Value  string // the offending value or the line, its middle cut to "..." past maxSampleValue bytes
 }
 
 const maxSampleValue = 80
@@ -214,10 +214,13 @@ func (s *Stats) Reject(line int64, r Reason, field string, value []byte, maxSamp
 	if len(s.Samples) >= maxSamples {
 		return
 	}
+	v := string(value)
 	if len(value) > maxSampleValue {
-		value = value[:maxSampleValue]
+		// Both ends: a line's extra or missing fields are at its end.
+		const keep = (maxSampleValue - 3) / 2
+		v = string(value[:keep]) + "..." + string(value[len(value)-keep:])
 	}
-	s.Samples = append(s.Samples, LineError{Line: line, Reason: r, Field: field, Value: string(value)})
+	s.Samples = append(s.Samples, LineError{Line: line, Reason: r, Field: field, Value: v})
 }
 
 // AppendText appends row i as a flow-log record in the batch's format: fields

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
 	"github.com/flowlens/flowlens/pipeline"
 )
@@ -50,6 +51,10 @@ func ddl(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var tables []athena.TableDDL
+	if archive.IsS3URL(*from) {
+		fmt.Fprintf(stderr, "flowlens ddl: --from %s: reads a local output directory; copy its manifests first (aws s3 sync %s DIR --exclude '*' --include '_manifest*.json')\n", *from, *from)
+		return exitUsage
+	}
 	if *from != "" {
 		m, _, err := athena.ReadOutputManifest(*from)
 		if err != nil {

@@ -132,3 +132,15 @@ func TestDDLOfShards(t *testing.T) {
 		}
 	}
 }
+
+// TestS3OutputNamedToReportAndDDL: report and ddl --from read a local
+// output directory; given an s3:// URI they say so (usage error) rather
+// than fail to open a mangled path.
+func TestS3OutputNamedToReportAndDDL(t *testing.T) {
+	for _, args := range [][]string{{"report", "s3://lake/k/"}, {"ddl", "--location", "s3://lake/k/", "--from", "s3://lake/k/"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "s3://lake/k/: reads a local output directory") {
+			t.Errorf("%v: exit %d, %s", args, code, errb.String())
+		}
+	}
+}

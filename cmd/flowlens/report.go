@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/report"
 )
 
@@ -36,6 +37,10 @@ func reportCmd(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "flowlens report: want one output directory, DIR")
 		fs.Usage()
+		return exitUsage
+	}
+	if archive.IsS3URL(fs.Arg(0)) {
+		fmt.Fprintf(stderr, "flowlens report: %s: reads a local output directory; copy the output first (aws s3 sync %s DIR) or give analyze --out a local DIR\n", fs.Arg(0), fs.Arg(0))
 		return exitUsage
 	}
 	path, err := report.Write(fs.Arg(0))
