@@ -138,6 +138,8 @@ func DDL(location string, tables []TableDDL) string {
 		sb.WriteString("-- Replace " + LocationPlaceholder + " with the S3 location you upload the output directory to,\n")
 		sb.WriteString("-- or print these statements for it with: flowlens ddl --location s3://bucket/prefix/\n")
 	}
+	sb.WriteString("-- IF NOT EXISTS leaves a table of the same name as it is: for another output, name its tables\n")
+	sb.WriteString("-- apart (flowlens ddl --table-prefix); for new columns or regions, DROP TABLE first (the data stays).\n")
 	for _, t := range tables {
 		regions := append([]string(nil), awsRegions...)
 		for _, r := range append(t.Regions, "unknown") {

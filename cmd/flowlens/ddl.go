@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/flowlens/flowlens/archive"
 	"github.com/flowlens/flowlens/athena"
@@ -21,6 +22,11 @@ dates come from that output directory's _manifest.json (or its shards'
 manifests, merged), and the statements are those of its athena.sql; without it, every table a default run writes
 is declared with every column it can have (absent ones read as NULL).
 
+The statements are CREATE EXTERNAL TABLE IF NOT EXISTS: a table of the same
+name is left as it is. For the output of another run beside it, give
+--table-prefix; for new columns or regions of the same output, DROP TABLE
+first (an external table's data stays where it is).
+
 Exit status: 0 printed; 1 the --from directory has no readable manifest; 2
 usage error.
 
@@ -34,6 +40,7 @@ func ddl(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("ddl", ddlUsage, stderr)
 	location := fs.String("location", "", "S3 location of the output, e.g. s3://bucket/prefix/ (required)")
 	from := fs.String("from", "", "an output directory whose manifest gives the tables, columns, regions and dates")
+	prefix := fs.String("table-prefix", "", "put this before every table name (e.g. nov_), for the outputs of several runs side by side")
 	if code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -48,6 +55,10 @@ func ddl(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := athena.CheckLocation(*location); err != nil {
 		fmt.Fprintf(stderr, "flowlens ddl: --location: %v\n", err)
+		return exitUsage
+	}
+	if strings.Trim(*prefix, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+		fmt.Fprintf(stderr, "flowlens ddl: --table-prefix %q: lower-case letters, digits and underscores only\n", *prefix)
 		return exitUsage
 	}
 	var tables []athena.TableDDL
@@ -68,6 +79,9 @@ func ddl(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "flowlens ddl: %v\n", err)
 			return exitFailed
 		}
+	}
+	for i := range tables {
+		tables[i].Name = *prefix + tables[i].Name
 	}
 	fmt.Fprint(stdout, athena.DDL(*location, tables))
 	return exitOK

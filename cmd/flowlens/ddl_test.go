@@ -144,3 +144,21 @@ func TestS3OutputNamedToReportAndDDL(t *testing.T) {
 		}
 	}
 }
+
+// TestDDLTablePrefix: --table-prefix names every table apart, for the
+// outputs of several runs side by side; a prefix that is not a plain name
+// is a usage error.
+func TestDDLTablePrefix(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"ddl", "--location", "s3://my-bucket/nov/", "--table-prefix", "nov_"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	creates := strings.Count(out.String(), "CREATE EXTERNAL TABLE")
+	if prefixed := strings.Count(out.String(), "CREATE EXTERNAL TABLE IF NOT EXISTS `nov_"); creates < 6 || prefixed != creates {
+		t.Errorf("%d of %d tables prefixed:\n%s", prefixed, creates, out.String())
+	}
+	errb.Reset()
+	if code := run([]string{"ddl", "--location", "s3://my-bucket/nov/", "--table-prefix", "x`; DROP"}, &out, &errb); code != exitUsage {
+		t.Errorf("a prefix with a quote: exit %d %s", code, errb.String())
+	}
+}
