@@ -316,7 +316,7 @@ func TestHeaderFields(t *testing.T) {
 // every block type and code shape, including pairs of literals in one
 // table entry cut after the first.
 func TestTruncatedYieldsWhatItHolds(t *testing.T) {
-	for seed := range uint64(400) {
+	for seed := range uint64(120) { // about 10 s under -race
 		gz, data, ends := genStream(rand.New(rand.NewPCG(seed, 77)))
 		if got, err := gunzip(bytes.NewReader(gz)); err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("seed %d: %d bytes (want %d), %v", seed, len(got), len(data), err)
