@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -506,5 +507,34 @@ func TestSinkErrorWithLongLines(t *testing.T) {
 	results, _ := collect(t, []archive.Source{src}, archive.Options{BlockBytes: 4096})
 	if r := results[0]; r.Stats.Records != 50 || r.Stats.ByReason[parser.ReasonLineTooLong] != 200 {
 		t.Fatalf("after the failed runs: %+v", r.Stats)
+	}
+}
+
+// TestStartsAndLateFiles: with a range of starts, a file read for delivery
+// lag keeps only its records in range, and one with only records out of
+// range and a bad line is no failure (its records were read); a file named
+// later than the range's start by more than the lag pad, which no earlier
+// range's run read, keeps its late records of earlier starts too.
+func TestStartsAndLateFiles(t *testing.T) {
+	dir := t.TempDir()
+	from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	rec := func(start time.Time) string {
+		return fmt.Sprintf("2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 40000 6 1 100 %d %d ACCEPT OK\n", start.Unix(), start.Unix()+30)
+	}
+	name := func(fileTime time.Time) string {
+		return "123456789012_vpcflowlogs_us-east-1_fl-0123456789abcdef0_" + fileTime.Format("20060102T1504Z") + "_0a1b2c3d.log"
+	}
+	early, inRange := from.Add(-3*time.Minute), from.Add(2*time.Minute)
+	srcs := []archive.Source{
+		archive.FileSource(writeFile(t, dir, name(from.Add(5*time.Minute)), []byte(header+rec(early)+rec(inRange))), 0),
+		archive.FileSource(writeFile(t, dir, name(from.Add(-5*time.Minute)), []byte(header+rec(early)+rec(early)+"2 not a record\n")), 0),
+		archive.FileSource(writeFile(t, dir, name(from.Add(20*time.Minute)), []byte(header+rec(early)+rec(inRange))), 0),
+	}
+	results, _ := collect(t, srcs, archive.Options{Starts: parser.TimeRange{From: from.Unix(), To: from.Add(24 * time.Hour).Unix()}})
+	for i, want := range []struct{ records, outOfRange int64 }{{1, 1}, {0, 2}, {2, 0}} {
+		r := results[i]
+		if r.Err != nil || r.Stats.Records != want.records || r.Stats.OutOfRange != want.outOfRange {
+			t.Errorf("%s: %d records, %d out of range, %v; want %d, %d", srcs[i].Name, r.Stats.Records, r.Stats.OutOfRange, r.Err, want.records, want.outOfRange)
+		}
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
@@ -144,7 +146,7 @@ func (e errSink) Unwrap() error { return e.err }
 // error is a sink failure or cancellation, which stops the run.
 func (r *runner) read(ctx context.Context, idx int, src *Source, res *Result) error {
 	err := r.readInput(ctx, idx, src, res)
-	if err == nil && res.Stats.Records == 0 && res.Stats.Invalid > 0 {
+	if err == nil && res.Stats.Records+res.Stats.OutOfRange == 0 && res.Stats.Invalid > 0 {
 		// Not a flow log at all (a Parquet or bzip2 file, an output of
 		// ours among the inputs): a failure, not a run of bad lines.
 		err = fmt.Errorf("no line is a flow-log record (%d invalid lines)", res.Stats.Invalid)
@@ -232,6 +234,14 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 		}
 	}
 	p := r.parser(res.Kind == parser.InputCloudWatchExport)
+	if p.Starts.Set() {
+		// A file named later than the range's start by more than the lag
+		// read past an end was read by no run before this one: its records
+		// of earlier starts, delivered late, are this run's.
+		if t := ParseKey(src.Name).Time; !t.IsZero() && t.Unix() >= p.Starts.From+int64(DefaultLagPad/time.Second) {
+			p.Starts.From = math.MinInt64
+		}
+	}
 	return r.pipe(ctx, idx, res, p, firstLine, func(ctx context.Context, out chan<- block) error {
 		br := newBlockReader(peeker, r.bufs)
 		for {

@@ -9,17 +9,19 @@ import (
 )
 
 // Shard returns the sources of shard i of n: those whose file name (the
-// last element of the path or S3 key) hashes to i, by FNV-1a modulo n.
-// Every machine of a job that enumerates the same objects gets the same
-// shares, however each spells its inputs (a relative or an absolute path, a
-// directory or its parent, a different mount point or bucket prefix), and
-// each object belongs to exactly one shard. AWS names every flow-log object
-// uniquely; files that share a name go to the same shard.
+// last element of the path or S3 key; with its folder for numbered parts,
+// as the 000000.gz of CloudWatch exports that every log stream's folder
+// repeats) hashes to i, by FNV-1a modulo n. Every machine of a job that
+// enumerates the same objects gets the same shares, however each spells
+// its inputs (a relative or an absolute path, a directory or its parent, a
+// different mount point or bucket prefix), and each object belongs to
+// exactly one shard. AWS names every flow-log object uniquely; files that
+// share a name go to the same shard.
 func Shard(srcs []Source, i, n int) []Source {
 	var out []Source
 	for _, s := range srcs {
 		h := fnv.New64a()
-		h.Write([]byte(lastElement(s.Name)))
+		h.Write([]byte(shardKey(s.Name)))
 		if int(h.Sum64()%uint64(n)) == i {
 			out = append(out, s)
 		}
@@ -27,9 +29,16 @@ func Shard(srcs []Source, i, n int) []Source {
 	return out
 }
 
-// lastElement returns the last element of a path or URL.
-func lastElement(name string) string {
-	return name[strings.LastIndexAny(name, "/"+string(os.PathSeparator))+1:]
+// shardKey returns the last element of a path or URL, with the folder
+// before it when the last is a number with at most an extension.
+func shardKey(name string) string {
+	seps := "/" + string(os.PathSeparator)
+	i := strings.LastIndexAny(name, seps)
+	base := name[i+1:]
+	if rest := strings.TrimLeft(base, "0123456789"); i > 0 && len(rest) < len(base) && (rest == "" || rest[0] == '.') {
+		i = strings.LastIndexAny(name[:i], seps)
+	}
+	return name[i+1:]
 }
 
 // ShardIndexVars are the environment variables that give a job's shard

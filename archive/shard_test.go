@@ -79,3 +79,23 @@ func TestParseShard(t *testing.T) {
 		}
 	}
 }
+
+// TestShardCloudWatchExports: the numbered parts of CloudWatch exports
+// (000000.gz in every log stream's folder) spread over the shards by their
+// folder, rather than all sharing one.
+func TestShardCloudWatchExports(t *testing.T) {
+	var srcs []Source
+	for stream := range 100 {
+		for part := range 2 {
+			srcs = append(srcs, Source{Name: fmt.Sprintf("s3://b/exports/task-1/eni-%04d-all/%06d.gz", stream, part)})
+		}
+	}
+	for i := range 8 {
+		if n := len(Shard(srcs, i, 8)); n < 10 {
+			t.Errorf("shard %d of 8 holds %d of 200 parts", i, n)
+		}
+	}
+	if shardKey("/data/x/eni-1-all/000001.gz") != shardKey("s3://b/p/eni-1-all/000001.gz") || shardKey("a/f17.log.gz") != "f17.log.gz" {
+		t.Errorf("keys %q %q %q", shardKey("/data/x/eni-1-all/000001.gz"), shardKey("s3://b/p/eni-1-all/000001.gz"), shardKey("a/f17.log.gz"))
+	}
+}

@@ -120,13 +120,14 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 	// killed, the network lost) left its marker: the files it may have
 	// uploaded, and the manifest before it, which it had deleted.
 	var orphans []string
+	prevFromMarker := false
 	if data, err := st.Read(ctx, marker); err == nil {
 		var cut commitMarker
 		if err := json.Unmarshal(data, &cut); err != nil {
 			return fmt.Errorf("cannot decode %s: %w", marker, err)
 		}
 		if prev == nil && cut.Previous != nil {
-			prev = cut.Previous
+			prev, prevFromMarker = cut.Previous, true
 			if prevData, err = json.Marshal(prev); err != nil {
 				return fmt.Errorf("cannot encode manifest: %w", err)
 			}
@@ -174,7 +175,10 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 				undo = errors.Join(undo, st.Delete(quiet, []string{rel}))
 			}
 		}
-		if prev != nil {
+		// A manifest taken from a cut run's marker is not put back: that
+		// run may have rewritten files it lists (findings.jsonl); the
+		// marker stays for the next run.
+		if prev != nil && !prevFromMarker {
 			undo = errors.Join(undo, o.putBytes(quiet, name, prevData))
 		}
 		// Undone whole, the output is as it was; a marker kept (this
@@ -251,8 +255,11 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute) // committed: finish the clean-up
 	defer cancel()
 	// The marker stays until the clean-up is done: the next run finishes it.
-	if err := errors.Join(st.Delete(cleanup, stale), st.Delete(cleanup, []string{marker})); err != nil {
+	if err := st.Delete(cleanup, stale); err != nil {
 		return &CleanupError{Files: stale, Err: err}
+	}
+	if err := st.Delete(cleanup, []string{marker}); err != nil {
+		return &CleanupError{Files: []string{marker}, Err: err}
 	}
 	return os.RemoveAll(o.staging)
 }

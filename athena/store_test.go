@@ -145,3 +145,80 @@ func TestCutStoreCommitCleared(t *testing.T) {
 		}
 	}
 }
+
+// deleteFailingStore is a LocalStore whose first delete of a list holding
+// one name fails.
+type deleteFailingStore struct {
+	athena.LocalStore
+	fail   string
+	failed bool
+}
+
+func (s *deleteFailingStore) Delete(ctx context.Context, rels []string) error {
+	if slices.Contains(rels, s.fail) && !s.failed {
+		s.failed = true
+		return errors.New("SlowDown")
+	}
+	return s.LocalStore.Delete(ctx, rels)
+}
+
+// storeFiles lists the files of a local store, sorted.
+func storeFiles(dir string) []string {
+	var files []string
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, path)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	slices.Sort(files)
+	return files
+}
+
+// TestStoreCommitLeftoversKept: a committed run that cannot delete the
+// previous run's files keeps its marker, so the next run deletes them; a
+// failed run that took its previous manifest from a cut run's marker does
+// not put it back (the cut run may have rewritten the files it lists), so
+// no manifest ever lists a changed file, and the next run ends clean.
+func TestStoreCommitLeftoversKept(t *testing.T) {
+	want := []string{athena.DDLName, athena.ManifestName, "findings.jsonl", "t/part-r4.txt"}
+	slices.Sort(want)
+
+	dir := t.TempDir()
+	commitRun(t, athena.LocalStore(dir), "r1")
+	if err := commitRun(t, &deleteFailingStore{LocalStore: athena.LocalStore(dir), fail: "t/part-r1.txt"}, "r2"); err == nil {
+		t.Fatal("a clean-up that failed was not reported")
+	}
+	commitRun(t, athena.LocalStore(dir), "r3")
+	if err := commitRun(t, athena.LocalStore(dir), "r4"); err != nil {
+		t.Fatal(err)
+	}
+	if got := storeFiles(dir); !slices.Equal(got, want) {
+		t.Errorf("after a failed clean-up: %v, want %v", got, want)
+	}
+
+	for ops := range 8 {
+		dir := t.TempDir()
+		commitRun(t, athena.LocalStore(dir), "r1")
+		commitRun(t, &cutStore{LocalStore: athena.LocalStore(dir), ops: ops}, "r2")
+		if err := commitRun(t, &failingStore{LocalStore: athena.LocalStore(dir), fail: athena.ManifestName}, "r3"); err == nil {
+			t.Fatalf("cut after %d ops: r3 committed", ops)
+		}
+		if m, err := athena.ReadManifest(dir); err == nil {
+			for _, f := range append(m.Tables[0].Files, m.Files...) {
+				data, err := os.ReadFile(filepath.Join(dir, f.Path))
+				sum := sha256.Sum256(data)
+				if err != nil || hex.EncodeToString(sum[:]) != f.SHA256 {
+					t.Errorf("cut after %d ops, r3 undone: the manifest of %s lists %s, missing or changed", ops, m.RunID, f.Path)
+				}
+			}
+		}
+		if err := commitRun(t, athena.LocalStore(dir), "r4"); err != nil {
+			t.Fatal(err)
+		}
+		if got := storeFiles(dir); !slices.Equal(got, want) {
+			t.Errorf("cut after %d ops: %v, want %v", ops, got, want)
+		}
+	}
+}

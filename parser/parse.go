@@ -119,10 +119,16 @@ func (p *Parser) parseLine(b *Batch, l []byte, lineNo int64) {
 		b.Stats.Headers++
 		return
 	}
-	if IsHeader(rec) { // of another format
-		b.Stats.Headers++
-		b.OtherHeader = lineNo
-		return
+	if IsHeader(rec) && len(bytes.Fields(rec)) >= 3 { // allocates, on header lines only
+		// The first header spelled otherwise (tabs, a byte-order mark,
+		// underscores) is a repeat; another field list ends the block.
+		if f, err := ParseHeader(rec); err == nil {
+			b.Stats.Headers++
+			if f.String() != b.Format.String() {
+				b.OtherHeader = lineNo
+			}
+			return
+		}
 	}
 	field := ""
 	if col >= 0 {

@@ -3,6 +3,8 @@ package report
 import (
 	"cmp"
 	"slices"
+
+	"github.com/flowlens/flowlens/internal/saturate"
 )
 
 // counterCapacity bounds the keys a counter holds: about 100 bytes each.
@@ -39,12 +41,12 @@ func newCounter[K comparable](capacity int, compare func(K, K) int) *counter[K] 
 // positive. clone, if not nil, copies a key before it is kept (strings that
 // view Arrow buffers).
 func (c *counter[K]) add(k K, parts [2]int64, clone func(K) K) {
-	w := parts[0] + parts[1]
+	w := saturate.Add(parts[0], parts[1])
 	if i, ok := c.pos[k]; ok {
 		e := &c.heap[i]
-		e.sum += w
-		e.parts[0] += parts[0]
-		e.parts[1] += parts[1]
+		e.sum = saturate.Add(e.sum, w)
+		e.parts[0] = saturate.Add(e.parts[0], parts[0])
+		e.parts[1] = saturate.Add(e.parts[1], parts[1])
 		c.down(i)
 		return
 	}
@@ -63,7 +65,7 @@ func (c *counter[K]) add(k K, parts [2]int64, clone func(K) K) {
 	c.evicted = true
 	least := c.heap[0]
 	delete(c.pos, least.key)
-	c.heap[0] = counted[K]{key: k, sum: least.sum + w, parts: parts, err: least.sum}
+	c.heap[0] = counted[K]{key: k, sum: saturate.Add(least.sum, w), parts: parts, err: least.sum}
 	c.pos[k] = 0
 	c.down(0)
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -77,5 +78,17 @@ func TestSpaceWithTheRunsRanges(t *testing.T) {
 	}
 	if got, _ := space("100.64.3.4", nil); got != externalSpace {
 		t.Errorf("100.64.3.4 is internal without the run's ranges")
+	}
+}
+
+// TestCounterSaturates: sums that would overflow int64 (the byte counts of
+// a record may reach its maximum) stay at the maximum, and so stay on top.
+func TestCounterSaturates(t *testing.T) {
+	c := newCounter(1, cmp.Compare[int])
+	c.add(1, [2]int64{math.MaxInt64, 100}, nil)
+	c.add(1, [2]int64{math.MaxInt64, 0}, nil)
+	c.add(2, [2]int64{5, 0}, nil) // evicts 1: inherits its sum
+	if top := c.top(1); len(top) != 1 || top[0].sum != math.MaxInt64 {
+		t.Errorf("top %+v, want a sum of %d", top, int64(math.MaxInt64))
 	}
 }

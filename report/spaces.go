@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"html/template"
+
+	"github.com/flowlens/flowlens/internal/saturate"
 )
 
 // spaceNames name the address spaces, by index.
@@ -24,8 +26,8 @@ func addressSpaces(t *traffic) template.HTML {
 	var srcN, dstN [2]int64
 	for from := range 2 {
 		for to := range 2 {
-			srcN[from] += t.spaces[from][to]
-			dstN[to] += t.spaces[from][to]
+			srcN[from] = saturate.Add(srcN[from], t.spaces[from][to])
+			dstN[to] = saturate.Add(dstN[to], t.spaces[from][to])
 		}
 	}
 	// node draws the two nodes of one side and returns where each starts.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"html/template"
 	"slices"
+
+	"github.com/flowlens/flowlens/internal/saturate"
 )
 
 // maxBars bounds the bars of bytes over time: beyond it, neighbouring
@@ -33,8 +35,8 @@ func (t *traffic) bars() ([]timeBar, int64) {
 			b = &timeBar{start: start}
 			sums[start] = b
 		}
-		b.accept += v[0]
-		b.reject += v[1]
+		b.accept = saturate.Add(b.accept, v[0])
+		b.reject = saturate.Add(b.reject, v[1])
 	}
 	out := make([]timeBar, 0, len(sums))
 	for _, b := range sums {

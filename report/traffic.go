@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/flowlens/flowlens/athena"
+	"github.com/flowlens/flowlens/internal/saturate"
 )
 
 // traffic sums the conversations: bytes per window and action, and bytes
@@ -97,9 +98,9 @@ func loadTraffic(dir string, tm athena.TableManifest, extra []netip.Prefix) (*tr
 			switch {
 			case action.IsNull(i):
 			case action.Value(i) == "ACCEPT":
-				w[0] += n
+				w[0] = saturate.Add(w[0], n)
 			case action.Value(i) == "REJECT":
-				w[1] += n
+				w[1] = saturate.Add(w[1], n)
 			}
 			if src.IsNull(i) || dst.IsNull(i) {
 				continue
@@ -107,7 +108,7 @@ func loadTraffic(dir string, tm athena.TableManifest, extra []netip.Prefix) (*tr
 			s, ok1 := space(src.Value(i), extra)
 			d, ok2 := space(dst.Value(i), extra)
 			if ok1 && ok2 {
-				t.spaces[s][d] += n
+				t.spaces[s][d] = saturate.Add(t.spaces[s][d], n)
 			}
 		}
 	})
