@@ -129,16 +129,8 @@ func TestCutStoreCommitCleared(t *testing.T) {
 		if err := commitRun(t, athena.LocalStore(dir), "r3"); err != nil {
 			t.Fatalf("cut after %d ops: the next run: %v", ops, err)
 		}
-		var files []string
-		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				rel, _ := filepath.Rel(dir, path)
-				files = append(files, filepath.ToSlash(rel))
-			}
-			return nil
-		})
+		files := storeFiles(dir)
 		want := []string{athena.ManifestName, athena.DDLName, "findings.jsonl", "t/part-r3.txt"}
-		slices.Sort(files)
 		slices.Sort(want)
 		if !slices.Equal(files, want) {
 			t.Errorf("cut after %d ops: the next run left %v, want %v", ops, files, want)
