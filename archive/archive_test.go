@@ -538,3 +538,21 @@ func TestStartsAndLateFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestBlankLinesBeforeHeader: a file that starts with blank lines has its
+// header after them read as its header (its fields in its order), and its
+// lines keep their numbers.
+func TestBlankLinesBeforeHeader(t *testing.T) {
+	dir := t.TempDir()
+	swapped := "version account-id interface-id dstaddr srcaddr srcport dstport protocol bytes packets start end action log-status\n"
+	text := "\n \r\n" + swapped + records(10, 2) + "2 bad\n"
+	src := archive.FileSource(writeFile(t, dir, "blank-first.log", []byte(text)), 0)
+	results, _ := collect(t, []archive.Source{src}, archive.Options{})
+	r := results[0]
+	if r.Err != nil || r.Stats.Records != 10 || r.Stats.Invalid != 1 || r.Stats.Blank != 2 || r.Format.Header() != strings.TrimSpace(swapped) {
+		t.Fatalf("%d records, %d invalid, %d blank, format %s, %v", r.Stats.Records, r.Stats.Invalid, r.Stats.Blank, r.Format.Header(), r.Err)
+	}
+	if s := r.Stats.Samples[0]; s.Line != 14 {
+		t.Errorf("the bad line is reported at line %d, want 14", s.Line)
+	}
+}

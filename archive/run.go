@@ -206,6 +206,24 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 	if bytes.HasPrefix(head, []byte("PAR1")) {
 		return errors.New("a Parquet file (flow logs delivered in Parquet): flowlens reads the text format, plain or gzip")
 	}
+	// Blank lines before the first are skipped and counted, so that a
+	// header after them is the file's header.
+	firstLine := int64(1)
+	for {
+		nl := bytes.IndexByte(head, '\n')
+		if nl < 0 || len(bytes.Trim(head[:nl], " \t\r")) > 0 {
+			break
+		}
+		if _, err := peeker.Discard(nl + 1); err != nil {
+			return fmt.Errorf("cannot read: %w", err)
+		}
+		res.Stats.Lines++
+		res.Stats.Blank++
+		firstLine++
+		if head, err = peeker.Peek(peekBytes); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && len(head) == 0 {
+			return fmt.Errorf("cannot read: %w", err)
+		}
+	}
 	res.Kind = parser.Sniff(head)
 	if res.Kind == parser.InputEmpty {
 		return nil
@@ -219,16 +237,15 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 	}
 	res.Format, err = parser.ResolveFormat(res.Kind, first, r.opts.Format)
 	if err != nil {
-		return fmt.Errorf("line 1: %w", err)
+		return fmt.Errorf("line %d: %w", firstLine, err)
 	}
-	firstLine := int64(1)
 	if res.Kind == parser.InputS3Text {
 		if _, err := peeker.ReadSlice('\n'); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("cannot read header line: %w", err)
 		}
 		res.Stats.Lines++
 		res.Stats.Headers++
-		firstLine = 2
+		firstLine++
 		if unk := res.Format.Unknown(); len(unk) > 0 {
 			res.Warnings = append(res.Warnings, "unknown fields kept as strings: "+strings.Join(unk, ", "))
 		}
