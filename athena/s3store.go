@@ -27,6 +27,7 @@ type S3Client interface {
 	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
 
 // DefaultPartSize is the size of multipart upload parts; by default files up
@@ -66,6 +67,23 @@ func (s *S3Store) key(rel string) string { return s.Prefix + rel }
 
 // Location returns s3://bucket/prefix/.
 func (s *S3Store) Location() string { return "s3://" + s.Bucket + "/" + s.Prefix }
+
+// List returns the names of the objects directly under the prefix (not
+// under a further '/') that start with prefix.
+func (s *S3Store) List(ctx context.Context, prefix string) ([]string, error) {
+	var out []string
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: &s.Bucket, Prefix: aws.String(s.key(prefix)), Delimiter: aws.String("/")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cannot list %s: %w", s.Location(), err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, strings.TrimPrefix(aws.ToString(o.Key), s.Prefix))
+		}
+	}
+	return out, nil
+}
 
 // Read returns a committed object.
 func (s *S3Store) Read(ctx context.Context, rel string) ([]byte, error) {

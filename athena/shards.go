@@ -101,15 +101,18 @@ func merge(m, s *Manifest) {
 	}
 }
 
-// OtherShardCount returns the name of a shard manifest in dir whose job was
-// split into another number of shards than shard (a ShardLabel), or "".
-func OtherShardCount(dir, shard string) string {
+// ShardManifestPrefix begins the names of the manifests of a sharded
+// job's shards (_manifest.shard-I-of-N.json).
+var ShardManifestPrefix = strings.TrimSuffix(ManifestName, ".json") + ".shard-"
+
+// OtherShardCount returns the first of names (a store's files) that is the
+// manifest of a shard of a job split into another number of shards than
+// shard (a ShardLabel), or "".
+func OtherShardCount(names []string, shard string) string {
 	_, count, _ := strings.Cut(shard, "-of-")
-	pattern := strings.TrimSuffix(ManifestName, ".json") + ".shard-*.json"
-	paths, _ := filepath.Glob(filepath.Join(dir, pattern)) // the pattern is valid
-	for _, p := range paths {
-		if !strings.HasSuffix(filepath.Base(p), "-of-"+count+".json") {
-			return filepath.Base(p)
+	for _, n := range names {
+		if strings.HasPrefix(n, ShardManifestPrefix) && !strings.HasSuffix(n, "-of-"+count+".json") {
+			return n
 		}
 	}
 	return ""

@@ -26,6 +26,10 @@ type Store interface {
 	Put(ctx context.Context, rel, path string) error
 	// Delete removes committed files; missing ones are no error.
 	Delete(ctx context.Context, rels []string) error
+	// List returns the names of the files at the top of the store (not in
+	// a folder) that start with prefix: the manifests, to tell a sharded
+	// job's output from an unsharded run's.
+	List(ctx context.Context, prefix string) ([]string, error)
 	// Location names the store in messages: a directory or an s3:// URI.
 	Location() string
 }
@@ -384,3 +388,19 @@ func (s LocalStore) Delete(_ context.Context, rels []string) error {
 
 // Location returns the directory.
 func (s LocalStore) Location() string { return string(s) }
+
+// List returns the names of the files of the directory that start with
+// prefix.
+func (s LocalStore) List(_ context.Context, prefix string) ([]string, error) {
+	entries, err := os.ReadDir(string(s))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}

@@ -97,25 +97,12 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	if store != nil || cfg.OutDir != "" {
 		var err error
 		if store != nil {
-			if cfg.Shard != "" {
-				// A shard's files would join an unsharded run's, each
-				// record twice, under a manifest that names only one set.
-				if _, err := store.Read(ctx, athena.ManifestName); err == nil {
-					return nil, fmt.Errorf("%s holds the output of an unsharded run (%s): the shards of a job need a location of their own", store.Location(), athena.ManifestName)
-				} else if !errors.Is(err, fs.ErrNotExist) {
-					return nil, fmt.Errorf("cannot read %s: %w", athena.ManifestName, err)
-				}
-				// Shards of jobs split N ways and M ways cover the same
-				// objects: together they would count records twice.
-				if ls, ok := store.(athena.LocalStore); ok {
-					if other := athena.OtherShardCount(string(ls), cfg.Shard); other != "" {
-						return nil, fmt.Errorf("%s holds the shards of a job split another way (%s), and this run is %s: a job's shards must agree on their count, and a job split differently needs a location of its own", store.Location(), other, cfg.Shard)
-					}
-				}
-			}
 			out, err = athena.OpenStoreOutput(store, res.RunID, cfg.Shard)
 			if err == nil {
-				if err = out.CheckWritable(ctx); err != nil {
+				if err = out.CheckWritable(ctx); err == nil {
+					err = checkMixing(ctx, store, cfg.Shard)
+				}
+				if err != nil {
 					out.Abort()
 				}
 			}
@@ -716,4 +703,31 @@ func manifest(cfg Config, res *Result, began time.Time, tables []athena.TableMan
 		m.Totals.OutputBytes += tm.Bytes
 	}
 	return m
+}
+
+// checkMixing refuses a store that holds the output of a run that this one
+// would count records twice with: an unsharded run's beside a shard, or
+// the shards of a job split into another number (or any shard's beside an
+// unsharded run). Local unsharded runs check their directory when it is
+// opened.
+func checkMixing(ctx context.Context, store athena.Store, shard string) error {
+	names, err := store.List(ctx, athena.ShardManifestPrefix)
+	if err != nil {
+		return err
+	}
+	if shard == "" {
+		if len(names) > 0 {
+			return fmt.Errorf("%s holds the output of a sharded job (%s): an unsharded run needs a location of its own", store.Location(), names[0])
+		}
+		return nil
+	}
+	if _, err := store.Read(ctx, athena.ManifestName); err == nil {
+		return fmt.Errorf("%s holds the output of an unsharded run (%s): the shards of a job need a location of their own", store.Location(), athena.ManifestName)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot read %s: %w", athena.ManifestName, err)
+	}
+	if other := athena.OtherShardCount(names, shard); other != "" {
+		return fmt.Errorf("%s holds the shards of a job split another way (%s), and this run is %s: a job's shards must agree on their count, and a job split differently needs a location of its own", store.Location(), other, shard)
+	}
+	return nil
 }

@@ -371,6 +371,19 @@ func TestShardsUnion(t *testing.T) {
 	if got := union(); !slices.Equal(got, wantRows) {
 		t.Fatalf("after rerunning shard 1 the union has %d flow rows, a single run %d", len(got), len(wantRows))
 	}
+	// A shard of a job split another way, or an unsharded run, would count
+	// the same records again: both are refused, and the union is intact.
+	store := &athena.S3Store{Client: srv.Client, Bucket: "out", Prefix: "job/"}
+	_, err = pipeline.Analyze(context.Background(), pipeline.Config{Inputs: archive.Shard(srcs, 0, 2), Store: store, Shard: athena.ShardLabel(0, 2)})
+	if err == nil || !strings.Contains(err.Error(), "split another way") {
+		t.Errorf("shard 0 of 2 beside 3 shards: %v", err)
+	}
+	if _, err = pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, Store: store}); err == nil || !strings.Contains(err.Error(), "output of a sharded job") {
+		t.Errorf("an unsharded run beside 3 shards: %v", err)
+	}
+	if got := union(); !slices.Equal(got, wantRows) {
+		t.Fatalf("after the refused runs the union has %d flow rows, a single run %d", len(got), len(wantRows))
+	}
 }
 
 // TestS3OutputCheckedFirst: a run into a bucket it cannot write fails
