@@ -198,3 +198,27 @@ func TestUnknownFieldNamedLikeAPartition(t *testing.T) {
 		t.Errorf("date declared %d times:\n%s", strings.Count(ddl, "`date`"), ddl)
 	}
 }
+
+// TestOtherOutput: which top-level files of a location keep a run out: for
+// a shard, an unsharded run's manifest or commit marker and the files of a
+// job split another way; for an unsharded run, any shard's. A run's own
+// kind of files and others (the DDL, a report) do not.
+func TestOtherOutput(t *testing.T) {
+	for _, c := range []struct {
+		names []string
+		shard string
+		want  string
+	}{
+		{[]string{"_manifest.json", "_commit-in-progress.json", "athena.sql"}, "", ""},
+		{[]string{"_manifest.json", "_manifest.shard-0001-of-0003.json"}, "", "_manifest.shard-0001-of-0003.json"},
+		{[]string{"_commit-in-progress.shard-0000-of-0002.json"}, "", "_commit-in-progress.shard-0000-of-0002.json"},
+		{[]string{"_manifest.shard-0001-of-0003.json", "_commit-in-progress.shard-0002-of-0003.json", "report.html"}, athena.ShardLabel(0, 3), ""},
+		{[]string{"_manifest.shard-0001-of-0003.json", "_manifest.shard-0001-of-0002.json"}, athena.ShardLabel(0, 3), "_manifest.shard-0001-of-0002.json"},
+		{[]string{"_commit-in-progress.json"}, athena.ShardLabel(0, 3), "_commit-in-progress.json"},
+		{[]string{"_manifest.json"}, athena.ShardLabel(2, 3), "_manifest.json"},
+	} {
+		if got := athena.OtherOutput(c.names, c.shard); got != c.want {
+			t.Errorf("%v, shard %q: %q, want %q", c.names, c.shard, got, c.want)
+		}
+	}
+}

@@ -101,17 +101,25 @@ func merge(m, s *Manifest) {
 	}
 }
 
-// ShardManifestPrefix begins the names of the manifests of a sharded
-// job's shards (_manifest.shard-I-of-N.json).
-var ShardManifestPrefix = strings.TrimSuffix(ManifestName, ".json") + ".shard-"
+// OutputFilesPrefix begins the names of the files at the top of an output
+// that say whose it is: manifests and commit markers, of a run or of a
+// sharded job's shards (_manifest.shard-I-of-N.json).
+const OutputFilesPrefix = "_"
 
-// OtherShardCount returns the first of names (a store's files) that is the
-// manifest of a shard of a job split into another number of shards than
-// shard (a ShardLabel), or "".
-func OtherShardCount(names []string, shard string) string {
+// OtherOutput returns the first of names (a store's top-level files) that
+// belongs to an output a run of shard (a ShardLabel, or "" for an unsharded
+// run) would count records twice with, or "": for a shard, an unsharded
+// run's manifest or commit marker, or a shard's of a job split into
+// another number of shards; for an unsharded run, any shard's.
+func OtherOutput(names []string, shard string) string {
 	_, count, _ := strings.Cut(shard, "-of-")
 	for _, n := range names {
-		if strings.HasPrefix(n, ShardManifestPrefix) && !strings.HasSuffix(n, "-of-"+count+".json") {
+		isShards := strings.Contains(n, ".shard-")
+		switch {
+		case n != ManifestName && n != commitMarkerName && !strings.HasPrefix(n, "_manifest.shard-") && !strings.HasPrefix(n, "_commit-in-progress.shard-"):
+		case shard == "" && isShards:
+			return n
+		case shard != "" && (!isShards || !strings.HasSuffix(n, "-of-"+count+".json")):
 			return n
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"slices"
 	"strings"
@@ -705,29 +704,24 @@ func manifest(cfg Config, res *Result, began time.Time, tables []athena.TableMan
 	return m
 }
 
-// checkMixing refuses a store that holds the output of a run that this one
-// would count records twice with: an unsharded run's beside a shard, or
-// the shards of a job split into another number (or any shard's beside an
-// unsharded run). Local unsharded runs check their directory when it is
-// opened.
+// checkMixing refuses a store that holds an output this run would count
+// records twice with: an unsharded run's beside a shard, the shards of a
+// job split into another number, or any shard's beside an unsharded run
+// (athena.OtherOutput). Local unsharded runs check their directory when it
+// is opened.
 func checkMixing(ctx context.Context, store athena.Store, shard string) error {
-	names, err := store.List(ctx, athena.ShardManifestPrefix)
+	names, err := store.List(ctx, athena.OutputFilesPrefix)
 	if err != nil {
 		return err
 	}
-	if shard == "" {
-		if len(names) > 0 {
-			return fmt.Errorf("%s holds the output of a sharded job (%s): an unsharded run needs a location of its own", store.Location(), names[0])
-		}
+	other := athena.OtherOutput(names, shard)
+	switch {
+	case other == "":
 		return nil
+	case shard == "":
+		return fmt.Errorf("%s holds the output of a sharded job (%s): an unsharded run needs a location of its own", store.Location(), other)
+	case !strings.Contains(other, ".shard-"):
+		return fmt.Errorf("%s holds the output of an unsharded run (%s): the shards of a job need a location of their own", store.Location(), other)
 	}
-	if _, err := store.Read(ctx, athena.ManifestName); err == nil {
-		return fmt.Errorf("%s holds the output of an unsharded run (%s): the shards of a job need a location of their own", store.Location(), athena.ManifestName)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot read %s: %w", athena.ManifestName, err)
-	}
-	if other := athena.OtherShardCount(names, shard); other != "" {
-		return fmt.Errorf("%s holds the shards of a job split another way (%s), and this run is %s: a job's shards must agree on their count, and a job split differently needs a location of its own", store.Location(), other, shard)
-	}
-	return nil
+	return fmt.Errorf("%s holds the shards of a job split another way (%s), and this run is %s: a job's shards must agree on their count, and a job split differently needs a location of its own", store.Location(), other, shard)
 }
