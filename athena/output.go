@@ -95,8 +95,12 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 	}()
 	// Before any cleanup: the staging directories of running shards are
 	// theirs.
-	if shards, _ := filepath.Glob(filepath.Join(dir, "_manifest.shard-*.json")); len(shards) > 0 {
-		return nil, fmt.Errorf("%s holds the output of a sharded job (%s): an unsharded run needs a directory of its own", dir, filepath.Base(shards[0]))
+	names, err := LocalStore(dir).List(context.Background(), OutputFilesPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read output directory: %w", err)
+	}
+	if other := OtherOutput(names, ""); other != "" {
+		return nil, fmt.Errorf("%s holds the output of a sharded job (%s): an unsharded run needs a directory of its own", dir, other)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
