@@ -197,12 +197,19 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 		peeker.Reset(nil) // drop the reference to this input's readers
 		peekers.Put(peeker)
 	}()
-	head, err := peeker.Peek(peekBytes)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && len(head) == 0 {
-		return fmt.Errorf("cannot read: %w", err)
-	}
 	// A source that failed within the first block (a small truncated file)
 	// still gives the lines before its failure; the error follows them.
+	peek := func() ([]byte, error) {
+		head, err := peeker.Peek(peekBytes)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && len(head) == 0 {
+			return nil, fmt.Errorf("cannot read: %w", err)
+		}
+		return head, nil
+	}
+	head, err := peek()
+	if err != nil {
+		return err
+	}
 	if bytes.HasPrefix(head, []byte("PAR1")) {
 		return errors.New("a Parquet file (flow logs delivered in Parquet): flowlens reads the text format, plain or gzip")
 	}
@@ -220,8 +227,8 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 		res.Stats.Lines++
 		res.Stats.Blank++
 		firstLine++
-		if head, err = peeker.Peek(peekBytes); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && len(head) == 0 {
-			return fmt.Errorf("cannot read: %w", err)
+		if head, err = peek(); err != nil {
+			return err
 		}
 	}
 	res.Kind = parser.Sniff(head)

@@ -23,8 +23,7 @@ func ReadOutputManifest(dir string) (m *Manifest, shards int, err error) {
 		}
 		return m, 0, err
 	}
-	pattern := strings.TrimSuffix(ManifestName, ".json") + ".shard-*.json"
-	paths, _ := filepath.Glob(filepath.Join(dir, pattern)) // the pattern is valid
+	paths, _ := filepath.Glob(filepath.Join(dir, shardsPrefix(ManifestName)+"*.json")) // the pattern is valid
 	if len(paths) == 0 {
 		return nil, 0, fmt.Errorf("%w (not an output directory of flowlens analyze, or its run did not finish)", err)
 	}
@@ -116,7 +115,7 @@ func OtherOutput(names []string, shard string) string {
 	for _, n := range names {
 		isShards := strings.Contains(n, ".shard-")
 		switch {
-		case n != ManifestName && n != commitMarkerName && !strings.HasPrefix(n, "_manifest.shard-") && !strings.HasPrefix(n, "_commit-in-progress.shard-"):
+		case n != ManifestName && n != commitMarkerName && !strings.HasPrefix(n, shardsPrefix(ManifestName)) && !strings.HasPrefix(n, shardsPrefix(commitMarkerName)):
 		case shard == "" && isShards:
 			return n
 		case shard != "" && (!isShards || !strings.HasSuffix(n, "-of-"+count+".json")):

@@ -65,6 +65,12 @@ func (o *Output) ShardName(name string) string {
 	return strings.TrimSuffix(name, ext) + "." + o.Shard + ext
 }
 
+// shardsPrefix begins the names that ShardName gives name for every shard
+// (ShardLabel): _manifest.json's are _manifest.shard-I-of-N.json.
+func shardsPrefix(name string) string {
+	return strings.TrimSuffix(name, filepath.Ext(name)) + ".shard-"
+}
+
 // CheckWritable puts a small hidden object into the store and deletes it,
 // so that a run into a store it cannot write (no such bucket, no
 // s3:PutObject or s3:DeleteObject) fails before reading its inputs rather

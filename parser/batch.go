@@ -135,6 +135,7 @@ type Batch struct {
 	OtherHeader int64
 
 	rows    int
+	start   int // the index of the start column, or -1
 	mem     memory.Allocator
 	release func(*Batch)
 	arrow   *arrowRefs // the Arrow view while one is alive
@@ -147,7 +148,7 @@ func NewBatch(f *Format) *Batch { return NewBatchWithAllocator(f, memory.Default
 // NewBatchWithAllocator returns an empty batch for format f whose buffers
 // come from mem; Free gives them back.
 func NewBatchWithAllocator(f *Format, mem memory.Allocator) *Batch {
-	b := &Batch{Format: f, Columns: make([]Column, len(f.Fields)), mem: mem}
+	b := &Batch{Format: f, Columns: make([]Column, len(f.Fields)), start: f.Index(FieldStart), mem: mem}
 	for i, fld := range f.Fields {
 		b.Columns[i] = newColumn(fld, mem)
 	}

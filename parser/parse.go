@@ -119,7 +119,7 @@ func (p *Parser) parseLine(b *Batch, l []byte, lineNo int64) {
 		b.Stats.Headers++
 		return
 	}
-	if IsHeader(rec) && len(bytes.Fields(rec)) >= 3 { // allocates, on header lines only
+	if tokens, ok := headerTokens(rec); ok && tokens >= 3 {
 		// The first header spelled otherwise (tabs, a byte-order mark,
 		// underscores) is a repeat; another field list ends the block.
 		if f, err := ParseHeader(rec); err == nil {
@@ -480,23 +480,15 @@ func isHeaderRepeat(f *Format, l []byte) bool {
 // startWithin reports whether the start of row, just appended, is NULL or
 // within p.Starts.
 func (p *Parser) startWithin(b *Batch, row int) bool {
-	c := b.Column(FieldStart)
-	if c == nil || c.IsNull(row) {
+	if b.start < 0 {
+		return true
+	}
+	c := &b.Columns[b.start]
+	if c.IsNull(row) {
 		return true
 	}
 	v := c.i64[len(c.i64)-1]
 	return v >= p.Starts.From && v < p.Starts.To
-}
-
-// knownField reports whether t names a registered field, without
-// allocating (IsHeader runs on every rejected line).
-func knownField(t []byte) bool {
-	for id := FieldID(1); id < numFields; id++ {
-		if sameFieldName(t, registry[id].Name) {
-			return true
-		}
-	}
-	return false
 }
 
 // sameFieldName compares a header token with a canonical (lowercase,

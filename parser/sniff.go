@@ -65,6 +65,13 @@ func firstLine(b []byte) []byte {
 // like a field name and at least half of them are known fields. Record values
 // such as "eni-0a1b" look like names but are not known fields.
 func IsHeader(line []byte) bool {
+	_, ok := headerTokens(line)
+	return ok
+}
+
+// headerTokens returns how many tokens line has, and whether it is a header
+// (IsHeader), without allocating: it runs on every rejected line.
+func headerTokens(line []byte) (int, bool) {
 	line = trimLine(bytes.TrimPrefix(line, utf8BOM))
 	tokens, known := 0, 0
 	for pos := 0; pos < len(line); {
@@ -78,7 +85,7 @@ func IsHeader(line []byte) bool {
 		}
 		t := line[pos:end]
 		if !isFieldName(t) {
-			return false
+			return 0, false
 		}
 		tokens++
 		if knownField(t) {
@@ -86,7 +93,7 @@ func IsHeader(line []byte) bool {
 		}
 		pos = end
 	}
-	return tokens > 0 && 2*known >= tokens
+	return tokens, tokens > 0 && 2*known >= tokens
 }
 
 // isFieldName reports whether t is spelled as a field name: a letter, then
@@ -134,4 +141,15 @@ func DetectFormat(record []byte) *Format {
 		return TGWDefaultFormat()
 	}
 	return DefaultFormat()
+}
+
+// knownField reports whether t names a registered field, without
+// allocating.
+func knownField(t []byte) bool {
+	for id := FieldID(1); id < numFields; id++ {
+		if sameFieldName(t, registry[id].Name) {
+			return true
+		}
+	}
+	return false
 }

@@ -83,11 +83,15 @@ func (f *detectFlags) validate(fs *flag.FlagSet) error {
 		case time.Duration:
 			bad = v <= 0
 		case float64:
-			bad = v <= 0 && fl.Name != "exfil-pcr" || fl.Name == "exfil-pcr" && v == 0
+			if fl.Name == "exfil-pcr" { // a ratio in [-1, 1], which Validate checks; only 0 is the default
+				if v == 0 {
+					errs = append(errs, fmt.Errorf("--exfil-pcr 0 would take the default (%s): give -1 to accept any ratio, or a small positive one", fl.DefValue))
+				}
+				return
+			}
+			bad = v <= 0
 		}
-		if bad && fl.Name == "exfil-pcr" {
-			errs = append(errs, fmt.Errorf("--exfil-pcr 0 would take the default (%s): give -1 to accept any ratio, or a small positive one", fl.DefValue))
-		} else if bad {
+		if bad {
 			errs = append(errs, fmt.Errorf("--%s %s: must be positive", fl.Name, fl.Value))
 		}
 	})
