@@ -45,3 +45,7 @@ func closeLock(f *os.File) {
 		f.Close()
 	}
 }
+
+// locking says that lockDir locks: a run can tell a live run's staging
+// directory from one left behind.
+const locking = true

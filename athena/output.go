@@ -57,7 +57,10 @@ type Output struct {
 	Shard   string // this run's shard of the job (ShardLabel), or ""
 	store   Store  // set when files are committed one by one (S3, shards)
 	staging string
-	lock    *os.File // held from OpenOutput until Commit ends (with KeepLock, until Abort) or Abort
+	// stagingLock is held on staging until Abort: a run that finds it
+	// unlocked takes the directory for one a killed run left.
+	stagingLock *os.File
+	lock        *os.File // held from OpenOutput until Commit ends (with KeepLock, until Abort) or Abort
 	// keepLock keeps the lock past Commit, until Abort.
 	keepLock bool
 	// recovered says what OpenOutput cleaned up after interrupted runs.
@@ -106,19 +109,13 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read output directory: %w", err)
 	}
-	var recovered []string
+	recovered := sweepStaging(dir, 0)
 	for _, e := range entries {
-		path := filepath.Join(dir, e.Name())
-		switch {
-		case strings.HasPrefix(e.Name(), stagingPrefix):
-			err = os.RemoveAll(path)
-			recovered = append(recovered, "removed the files staged by an interrupted run: "+strings.TrimPrefix(e.Name(), stagingPrefix))
-		case strings.HasPrefix(e.Name(), oldPrefix):
-			err = recoverCommit(dir, path)
+		if strings.HasPrefix(e.Name(), oldPrefix) {
+			if err := recoverCommit(dir, filepath.Join(dir, e.Name())); err != nil {
+				return nil, fmt.Errorf("cannot clean up after an interrupted run: %w", err)
+			}
 			recovered = append(recovered, "completed or undid the commit of an interrupted run: "+strings.TrimPrefix(e.Name(), oldPrefix))
-		}
-		if err != nil {
-			return nil, fmt.Errorf("cannot clean up after an interrupted run: %w", err)
 		}
 	}
 	prev, err := ReadManifest(dir)
@@ -128,11 +125,16 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 	if err := checkOwned(dir, prev, paths); err != nil {
 		return nil, err
 	}
-	o = &Output{Dir: dir, RunID: runID, staging: filepath.Join(dir, stagingPrefix+runID), lock: lock, recovered: recovered}
-	if err := os.MkdirAll(o.staging, 0o755); err != nil {
+	staging := filepath.Join(dir, stagingPrefix+runID)
+	if err := os.MkdirAll(staging, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create staging directory: %w", err)
 	}
-	return o, nil
+	stagingLock, err := lockDir(staging)
+	if err != nil {
+		os.RemoveAll(staging)
+		return nil, err
+	}
+	return &Output{Dir: dir, RunID: runID, staging: staging, stagingLock: stagingLock, lock: lock, recovered: recovered}, nil
 }
 
 // checkOwned checks that every file under paths in dir is listed by prev,
@@ -198,7 +200,10 @@ func (o *Output) path(rel string) string { return filepath.Join(o.staging, filep
 // Abort removes everything the run staged and releases the directory.
 func (o *Output) Abort() error {
 	defer o.unlock()
-	return os.RemoveAll(o.staging)
+	err := os.RemoveAll(o.staging)
+	closeLock(o.stagingLock)
+	o.stagingLock = nil
+	return err
 }
 
 // Commit makes the staged tables the output. The previous manifest is moved

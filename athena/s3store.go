@@ -85,6 +85,27 @@ func (s *S3Store) List(ctx context.Context, prefix string) ([]string, error) {
 	return out, nil
 }
 
+// Walk returns the objects whose key is path or begins with path and '/'.
+// Zero-byte "folder" objects (keys ending in '/', as the S3 console makes)
+// are not files and are left out.
+func (s *S3Store) Walk(ctx context.Context, path string) ([]string, error) {
+	var out []string
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: &s.Bucket, Prefix: aws.String(s.key(path))})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cannot list %s%s: %w", s.Location(), path, err)
+		}
+		for _, o := range page.Contents {
+			rel := strings.TrimPrefix(aws.ToString(o.Key), s.Prefix)
+			if (rel == path || strings.HasPrefix(rel, path+"/")) && !strings.HasSuffix(rel, "/") {
+				out = append(out, rel)
+			}
+		}
+	}
+	return out, nil
+}
+
 // Read returns a committed object.
 func (s *S3Store) Read(ctx context.Context, rel string) ([]byte, error) {
 	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.Bucket, Key: aws.String(s.key(rel))})

@@ -30,6 +30,9 @@ type Store interface {
 	// a folder) that start with prefix: the manifests, to tell a sharded
 	// job's output from an unsharded run's.
 	List(ctx context.Context, prefix string) ([]string, error)
+	// Walk returns the names of the files at path or under it (a folder),
+	// relative to the store, with '/'.
+	Walk(ctx context.Context, path string) ([]string, error)
 	// Location names the store in messages: a directory or an s3:// URI.
 	Location() string
 }
@@ -37,20 +40,30 @@ type Store interface {
 // OpenStoreOutput prepares run runID of shard (empty when the job is not
 // sharded) to be committed into store. Files are staged in a temporary
 // directory (local stores: a hidden one inside theirs, so that Put is a
-// rename).
-func OpenStoreOutput(store Store, runID, shard string) (*Output, error) {
-	parent := ""
+// rename), which the run keeps locked until it ends; staging directories
+// that killed runs left there are removed.
+func OpenStoreOutput(store Store, runID, shard string) (o *Output, err error) {
+	parent := os.TempDir()
 	if ls, ok := store.(LocalStore); ok {
 		if err := os.MkdirAll(string(ls), 0o755); err != nil {
 			return nil, fmt.Errorf("cannot create output directory: %w", err)
 		}
 		parent = string(ls)
 	}
+	var recovered []string
+	if locking {
+		recovered = sweepStaging(parent, storeStagingGrace)
+	}
 	staging, err := os.MkdirTemp(parent, stagingPrefix+runID+"-")
 	if err != nil {
 		return nil, fmt.Errorf("cannot create staging directory: %w", err)
 	}
-	return &Output{Dir: store.Location(), RunID: runID, Shard: shard, store: store, staging: staging}, nil
+	lock, err := lockDir(staging)
+	if err != nil {
+		os.RemoveAll(staging)
+		return nil, err
+	}
+	return &Output{Dir: store.Location(), RunID: runID, Shard: shard, store: store, staging: staging, stagingLock: lock, recovered: recovered}, nil
 }
 
 // ShardName returns the name of a per-run file (the manifest, the findings)
@@ -92,6 +105,126 @@ func (o *Output) CheckWritable(ctx context.Context) error {
 		return fmt.Errorf("cannot delete from %s (a commit replaces files): %w", o.store.Location(), err)
 	}
 	return nil
+}
+
+// CheckOwned refuses a store that holds, at or under paths (the table
+// folders a run writes), a file Athena would read that no manifest or
+// commit marker there lists: another tool's, or a run's whose manifest was
+// removed. Its rows would be counted with the tables' (a commit replaces
+// only the files manifests list). Hidden names, starting with '_' or '.',
+// are let be: Athena skips them too. Files are listed before manifests are
+// read, and a file found unlisted is looked for once more, so that a shard
+// committing meanwhile (which deletes files its previous manifest listed)
+// is not mistaken for a stranger. Outputs in a directory are checked when
+// opened (OpenOutput).
+func (o *Output) CheckOwned(ctx context.Context, paths ...string) error {
+	if o.store == nil {
+		return nil
+	}
+	var unlisted []string
+	for range 2 {
+		var err error
+		if unlisted, err = o.unlisted(ctx, paths); err != nil || len(unlisted) == 0 {
+			return err
+		}
+	}
+	more := ""
+	if len(unlisted) > 1 {
+		more = fmt.Sprintf(" (and %d more)", len(unlisted)-1)
+	}
+	return fmt.Errorf("%s%s was not written by flowlens (no manifest there lists it), and Athena would read its rows with the tables': move it, or write to another location", locate(o.store, unlisted[0]), more)
+}
+
+// unlisted returns the files at or under paths in the store that Athena
+// would read and that no manifest or commit marker lists.
+func (o *Output) unlisted(ctx context.Context, paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		names, err := o.store.Walk(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if !hiddenPath(n) {
+				files = append(files, n)
+			}
+		}
+	}
+	if len(files) == 0 {
+		return nil, nil
+	}
+	owned, err := o.ownedFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if !owned[f] {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// ownedFiles returns the files that the store's manifests list, and those
+// its commit markers name (a commit in progress or cut off).
+func (o *Output) ownedFiles(ctx context.Context) (map[string]bool, error) {
+	names, err := o.store.List(ctx, OutputFilesPrefix)
+	if err != nil {
+		return nil, err
+	}
+	owned := map[string]bool{}
+	for _, n := range names {
+		isManifest := n == ManifestName || strings.HasPrefix(n, shardsPrefix(ManifestName))
+		isMarker := n == commitMarkerName || strings.HasPrefix(n, shardsPrefix(commitMarkerName))
+		if !isManifest && !isMarker {
+			continue
+		}
+		data, err := o.store.Read(ctx, n)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // its commit ended meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		var listed []string
+		if isManifest {
+			m := &Manifest{}
+			if err := json.Unmarshal(data, m); err != nil {
+				return nil, fmt.Errorf("cannot decode %s: %w", locate(o.store, n), err)
+			}
+			listed = manifestPaths(m)
+		} else {
+			var cut commitMarker
+			if err := json.Unmarshal(data, &cut); err != nil {
+				return nil, fmt.Errorf("cannot decode %s: %w", locate(o.store, n), err)
+			}
+			listed = append(cut.Fresh, manifestPaths(cut.Previous)...)
+		}
+		for _, p := range listed {
+			owned[p] = true
+		}
+	}
+	return owned, nil
+}
+
+// locate names file rel of st in messages: an s3:// URI, or a path.
+func locate(st Store, rel string) string {
+	if loc := st.Location(); strings.HasSuffix(loc, "/") {
+		return loc + rel
+	}
+	return filepath.Join(st.Location(), filepath.FromSlash(rel))
+}
+
+// hiddenPath reports whether a file's path has a name starting with '_'
+// or '.', which Athena and Hive skip.
+func hiddenPath(rel string) bool {
+	for part := range strings.SplitSeq(rel, "/") {
+		if strings.HasPrefix(part, "_") || strings.HasPrefix(part, ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // ShardLabel formats shard i of n (0-based) for file names.
@@ -394,6 +527,26 @@ func (s LocalStore) Delete(_ context.Context, rels []string) error {
 
 // Location returns the directory.
 func (s LocalStore) Location() string { return string(s) }
+
+// Walk returns the files at path or under it.
+func (s LocalStore) Walk(_ context.Context, path string) ([]string, error) {
+	root := filepath.Join(string(s), filepath.FromSlash(path))
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil && errors.Is(err, fs.ErrNotExist) && p == root:
+			return nil
+		case err != nil:
+			return err
+		case d.IsDir():
+			return nil
+		}
+		rel, err := filepath.Rel(string(s), p)
+		out = append(out, filepath.ToSlash(rel))
+		return err
+	})
+	return out, err
+}
 
 // List returns the names of the files of the directory that start with
 // prefix.

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowlens/flowlens/athena"
 )
@@ -36,6 +39,7 @@ func commitRun(t *testing.T, store athena.Store, run string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer out.Abort()
 	var files []athena.FileManifest
 	for _, rel := range []string{"t/part-" + run + ".txt", "findings.jsonl"} {
 		f, err := out.WriteFile(rel, []byte("data of "+run+"\n"))
@@ -212,5 +216,142 @@ func TestStoreCommitLeftoversKept(t *testing.T) {
 		if got := storeFiles(dir); !slices.Equal(got, want) {
 			t.Errorf("cut after %d ops: %v, want %v", ops, got, want)
 		}
+	}
+}
+
+// TestStoreForeignFilesRefused: a store holding, under a table folder, a
+// file that no manifest or commit marker lists is refused, naming it;
+// hidden files, which Athena skips, and the uploads of a cut commit, which
+// its marker lists, are not strangers.
+func TestStoreForeignFilesRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := commitRun(t, athena.LocalStore(dir), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	check := func() error {
+		out, err := athena.OpenStoreOutput(athena.LocalStore(dir), "r2", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Abort()
+		return out.CheckOwned(context.Background(), "t", "u")
+	}
+	if err := check(); err != nil {
+		t.Fatalf("a run's own files: %v", err)
+	}
+	// marker, manifest deletion, the table file's put; then cut
+	commitRun(t, &cutStore{LocalStore: athena.LocalStore(dir), ops: 3}, "rc")
+	if _, err := os.Stat(filepath.Join(dir, "t", "part-rc.txt")); err != nil {
+		t.Fatalf("the cut commit left no upload: %v", err)
+	}
+	if _, err := athena.ReadManifest(dir); err == nil {
+		t.Fatal("the cut commit left a manifest")
+	}
+	if err := check(); err != nil {
+		t.Fatalf("a cut commit's uploads: %v", err)
+	}
+	for _, rel := range []string{"t/_SUCCESS", "t/.spark/part-0.parquet", "u/_tmp/x"} {
+		writeFile(t, filepath.Join(dir, rel))
+	}
+	if err := check(); err != nil {
+		t.Fatalf("hidden files: %v", err)
+	}
+	writeFile(t, filepath.Join(dir, "t", "region=x", "other.parquet"))
+	writeFile(t, filepath.Join(dir, "u", "part-0.parquet"))
+	err := check()
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "t", "region=x", "other.parquet")+" (and 1 more) was not written by flowlens") {
+		t.Fatalf("foreign files: %v", err)
+	}
+}
+
+// committingStore is a LocalStore in which another shard's commit deletes
+// a file its previous manifest listed (t/part-gone.txt) between the first
+// listing of the files and the reading of the manifests.
+type committingStore struct {
+	athena.LocalStore
+	walks int
+}
+
+func (s *committingStore) Walk(ctx context.Context, path string) ([]string, error) {
+	files, err := s.LocalStore.Walk(ctx, path)
+	if s.walks++; s.walks == 1 {
+		files = append(files, "t/part-gone.txt")
+	}
+	return files, err
+}
+
+// TestStoreCommitMeanwhileNotForeign: a file gone by the time it is looked
+// for again is no stranger's.
+func TestStoreCommitMeanwhileNotForeign(t *testing.T) {
+	dir := t.TempDir()
+	if err := commitRun(t, athena.LocalStore(dir), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := athena.OpenStoreOutput(&committingStore{LocalStore: athena.LocalStore(dir)}, "r2", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Abort()
+	if err := out.CheckOwned(context.Background(), "t"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStagingLeftBehindRemoved: a store run removes the staging
+// directories that killed runs left (for S3 outputs, under TMPDIR), and
+// says so, but not a live run's, which it holds locked, nor one too young
+// for its run to have locked it yet.
+func TestStagingLeftBehindRemoved(t *testing.T) {
+	if !slices.Contains([]string{"linux", "darwin", "freebsd", "netbsd", "openbsd", "dragonfly"}, runtime.GOOS) {
+		t.Skip("no flock: live staging directories cannot be told from stale ones")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	store := struct{ athena.LocalStore }{athena.LocalStore(t.TempDir())} // not a LocalStore: staged under TMPDIR, as S3 outputs are
+	live, err := athena.OpenStoreOutput(store, "live", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Abort()
+	if !strings.HasPrefix(live.Staged(), tmp) {
+		t.Fatalf("staged in %s, not under TMPDIR %s", live.Staged(), tmp)
+	}
+	killed := filepath.Join(tmp, ".flowlens-staging-killed-1")
+	writeFile(t, filepath.Join(killed, "flows", "part-0.parquet"))
+	young := filepath.Join(tmp, ".flowlens-staging-young-2")
+	writeFile(t, filepath.Join(young, "flows", "part-0.parquet"))
+	hour := time.Now().Add(-time.Hour)
+	for _, d := range []string{killed, live.Staged()} {
+		if err := os.Chtimes(d, hour, hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next, err := athena.OpenStoreOutput(store, "next", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Abort()
+	if got, want := next.Recovered(), []string{"removed the files staged by an interrupted run: killed-1"}; !slices.Equal(got, want) {
+		t.Errorf("recovered %q, want %q", got, want)
+	}
+	for dir, want := range map[string]bool{killed: false, young: true, live.Staged(): true, next.Staged(): true} {
+		if _, err := os.Stat(dir); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", dir, err == nil, want)
+		}
+	}
+	liveDir := live.Staged()
+	live.Abort()
+	if _, err := os.Stat(liveDir); err == nil {
+		t.Errorf("%s outlived its run", liveDir)
 	}
 }

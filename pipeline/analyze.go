@@ -99,7 +99,9 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 			out, err = athena.OpenStoreOutput(store, res.RunID, cfg.Shard)
 			if err == nil {
 				if err = out.CheckWritable(ctx); err == nil {
-					err = checkMixing(ctx, store, cfg.Shard)
+					if err = checkMixing(ctx, store, cfg.Shard); err == nil {
+						err = out.CheckOwned(ctx, tableDirs()...)
+					}
 				}
 				if err != nil {
 					out.Abort()
@@ -518,12 +520,15 @@ func unreachableRows(m *athena.Manifest, now time.Time) []string {
 
 // outputPaths are the table directories and files a run may write, which
 // its commit replaces.
-func outputPaths() []string {
-	paths := []string{athena.FlowsTable, FindingsTable, FindingsFile}
+func outputPaths() []string { return append(tableDirs(), FindingsFile) }
+
+// tableDirs returns the folders of every table a run may write.
+func tableDirs() []string {
+	dirs := []string{athena.FlowsTable, FindingsTable}
 	for _, name := range aggregate.Tables {
-		paths = append(paths, athena.AggregateDir(name))
+		dirs = append(dirs, athena.AggregateDir(name))
 	}
-	return paths
+	return dirs
 }
 
 // writeFindings writes the findings table (partitioned by region and the

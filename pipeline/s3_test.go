@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -371,6 +372,23 @@ func TestShardsUnion(t *testing.T) {
 	if got := union(); !slices.Equal(got, wantRows) {
 		t.Fatalf("after rerunning shard 1 the union has %d flow rows, a single run %d", len(got), len(wantRows))
 	}
+	// Shards rerun at once see each other's uploads and clean-ups in the
+	// middle of their commits: none takes them for a stranger's files.
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = pipeline.Analyze(context.Background(), pipeline.Config{Inputs: archive.Shard(srcs, i, n),
+				Store: &athena.S3Store{Client: srv.Client, Bucket: "out", Prefix: "job/"}, Shard: athena.ShardLabel(i, n)})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("shards rerun at once: %v", err)
+	}
+	if got := union(); !slices.Equal(got, wantRows) {
+		t.Fatalf("after rerunning the shards at once the union has %d flow rows, a single run %d", len(got), len(wantRows))
+	}
 	// A shard of a job split another way, or an unsharded run, would count
 	// the same records again: both are refused, and the union is intact.
 	store := &athena.S3Store{Client: srv.Client, Bucket: "out", Prefix: "job/"}
@@ -422,5 +440,25 @@ func TestS3OutputCheckedFirst(t *testing.T) {
 		if strings.Contains(*o.Key, "write-check") {
 			t.Errorf("the check's object %s was left", *o.Key)
 		}
+	}
+	// A file under a table's prefix that no manifest lists would be read
+	// by Athena with the table: the next run refuses the location before
+	// reading anything; a console "folder" object and hidden files are no
+	// such file.
+	srv.Put(t, "out", "y/flows/", nil)
+	srv.Put(t, "out", "y/flows/region=us-east-1/_SUCCESS", nil)
+	rerun := func() error {
+		_, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs,
+			Store: &athena.S3Store{Client: client, Bucket: "out", Prefix: "y/"}})
+		return err
+	}
+	if err := rerun(); err != nil {
+		t.Fatalf("a folder object and a hidden file: %v", err)
+	}
+	read.Store(0)
+	srv.Put(t, "out", "y/flows/region=us-east-1/date=2026-01-01/copied.parquet", []byte("PAR1"))
+	err = rerun()
+	if err == nil || !strings.Contains(err.Error(), "s3://out/y/flows/region=us-east-1/date=2026-01-01/copied.parquet was not written by flowlens") || read.Load() != 0 {
+		t.Fatalf("a foreign file under the flows table: %v, %d inputs read", err, read.Load())
 	}
 }
