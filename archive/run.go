@@ -308,9 +308,54 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		readErr <- produce(ctx, blocks)
 	}()
 	inFlight := make(chan struct{}, r.opts.BatchesPerInput)
-	var key string                  // the format's text, which keys the batch pool
+	var format *parser.Format       // the format of the lines being read
+	var key string                  // its text, which keys the batch pool
 	var release func(*parser.Batch) // made once the format is known
 	var sinkErr error
+	// parse parses data into a batch for the sink; the lines after a header
+	// naming other fields are returned, to be parsed with that format.
+	parse := func(data []byte) (rest []byte, err error) {
+		select {
+		case inFlight <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if release == nil {
+			format, key = res.Format, res.Format.String()
+			release = r.batches.releaser(key, inFlight)
+		}
+		if err := r.cpu.Acquire(ctx, 1); err != nil {
+			<-inFlight
+			return nil, err
+		}
+		b := r.batches.get(key, format, release)
+		var n int64
+		n, rest = p.ParseBlock(b, data, line)
+		line += n
+		res.Stats.Add(&b.Stats, r.opts.MaxSamples)
+		if r.opts.OnBatch != nil {
+			r.opts.OnBatch(b.Len())
+		}
+		next, at := b.NextFormat, b.OtherHeader
+		err = r.sink(idx, b)
+		r.cpu.Release(1)
+		if err != nil {
+			cancel()
+			return nil, errSink{err}
+		}
+		if next != nil {
+			// Two objects of different field orders concatenated: the
+			// lines after the header are read with its fields.
+			format, key = next, next.String()
+			release = r.batches.releaser(key, inFlight)
+			w := fmt.Sprintf("line %d: a header naming other fields than the one before (%s); the lines after it are read with them", at, next)
+			if unk := next.Unknown(); len(unk) > 0 {
+				w += "; unknown fields kept as strings: " + strings.Join(unk, ", ")
+			}
+			res.Warnings = append(res.Warnings, w)
+		}
+		return rest, nil
+	}
 	for blk := range blocks {
 		if sinkErr != nil {
 			r.bufs.put(blk.buf)
@@ -322,42 +367,10 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 			line++
 			continue
 		}
-		select {
-		case inFlight <- struct{}{}:
-		case <-ctx.Done():
-			r.bufs.put(blk.buf)
-			sinkErr = ctx.Err()
-			continue
+		for data := blk.data; len(data) > 0 && sinkErr == nil; {
+			data, sinkErr = parse(data)
 		}
-		if release == nil {
-			key = res.Format.String()
-			release = r.batches.releaser(key, inFlight)
-		}
-		if err := r.cpu.Acquire(ctx, 1); err != nil {
-			<-inFlight
-			r.bufs.put(blk.buf)
-			sinkErr = err
-			continue
-		}
-		b := r.batches.get(key, res.Format, release)
-		line += p.ParseBlock(b, blk.data, line)
 		r.bufs.put(blk.buf)
-		res.Stats.Add(&b.Stats, r.opts.MaxSamples)
-		if r.opts.OnBatch != nil {
-			r.opts.OnBatch(b.Len())
-		}
-		other := b.OtherHeader
-		err := r.sink(idx, b)
-		r.cpu.Release(1)
-		if err != nil {
-			sinkErr = errSink{err}
-			cancel()
-		} else if other != 0 {
-			// The lines after it are of a format the input's batches are
-			// not: the records before it are kept, the input fails.
-			sinkErr = fmt.Errorf("line %d: a header naming other fields than the first header's (%s): one file holds one format, as when two S3 objects of different formats were concatenated; the records before it were read", other, res.Format)
-			cancel()
-		}
 	}
 	if sinkErr != nil {
 		return sinkErr

@@ -50,6 +50,9 @@ type InputManifest struct {
 	TextBytes    int64  `json:"text_bytes"`
 	StoredBytes  int64  `json:"stored_bytes"`
 	Error        string `json:"error,omitempty"`
+	// Warnings say what was read otherwise than the input's format alone
+	// tells (unknown fields, a header naming other fields part way).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ManifestTotals sums the inputs and outputs.

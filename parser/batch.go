@@ -131,8 +131,9 @@ type Batch struct {
 	// OtherHeader is the number of a line that is a header naming other
 	// fields than Format's, which ended the parsing of its block, or 0.
 	// The records after it are not of Format: reading them with it would
-	// put values in the wrong columns.
+	// put values in the wrong columns. NextFormat is the format it names.
 	OtherHeader int64
+	NextFormat  *Format
 
 	rows    int
 	start   int // the index of the start column, or -1
@@ -173,7 +174,7 @@ func (b *Batch) Reset() {
 		b.Columns[i].reset()
 	}
 	b.rows = 0
-	b.OtherHeader = 0
+	b.OtherHeader, b.NextFormat = 0, nil
 	b.Stats.Reset()
 }
 

@@ -45,9 +45,11 @@ func NewParser() *Parser {
 // ParseBlock appends to b the records of the newline-separated lines in block,
 // whose first line has number firstLine. Bad lines are skipped and counted in
 // b.Stats. A final line without a newline is parsed too. It returns the
-// number of lines consumed: all of them, unless a header line naming other
-// fields than b's format ends the block (b.OtherHeader says which line).
-func (p *Parser) ParseBlock(b *Batch, block []byte, firstLine int64) int64 {
+// number of lines consumed and the lines left: none, unless a header line
+// naming other fields than b's format ends the block (b.OtherHeader says
+// which line, b.NextFormat what it names), after which rest is of that
+// format.
+func (p *Parser) ParseBlock(b *Batch, block []byte, firstLine int64) (lines int64, rest []byte) {
 	// A record takes at least two bytes a field (a value and a separator or
 	// newline), which bounds the rows of the block without counting lines.
 	b.reserve(len(block)/(2*len(b.Columns))+1, len(block))
@@ -62,10 +64,10 @@ func (p *Parser) ParseBlock(b *Batch, block []byte, firstLine int64) int64 {
 		p.parseLine(b, l, line)
 		line++
 		if b.OtherHeader != 0 {
-			break
+			return line - firstLine, block
 		}
 	}
-	return line - firstLine
+	return line - firstLine, nil
 }
 
 // ParseLine appends the record of one line (without its newline) to b, or
@@ -125,7 +127,7 @@ func (p *Parser) parseLine(b *Batch, l []byte, lineNo int64) {
 		if f, err := ParseHeader(rec); err == nil {
 			b.Stats.Headers++
 			if f.String() != b.Format.String() {
-				b.OtherHeader = lineNo
+				b.OtherHeader, b.NextFormat = lineNo, f
 			}
 			return
 		}

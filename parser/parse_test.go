@@ -439,8 +439,9 @@ func TestReasonsHaveText(t *testing.T) {
 
 // TestHeaderInside: a line inside a file that is the first header spelled
 // otherwise (tabs, a byte-order mark, underscores, upper case) is skipped as
-// a repeat; a header naming other fields ends the block at its line; an
-// invalid line of one or two field-like words is an invalid line.
+// a repeat; a header naming other fields ends the block at its line and
+// gives its format; an invalid line of one or two field-like words is an
+// invalid line.
 func TestHeaderInside(t *testing.T) {
 	good := "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 22 6 10 840 1418530010 1418530070 ACCEPT OK"
 	header := DefaultFormat().Header()
@@ -458,6 +459,9 @@ func TestHeaderInside(t *testing.T) {
 		b := parseLines(t, DefaultFormat(), good+"\n"+c.line+"\n"+good)
 		if int64(b.Len()) != c.records || b.OtherHeader != c.other || b.Stats.Invalid != c.invalid {
 			t.Errorf("%q: %d records, other header at %d, %d invalid; want %d, %d, %d", c.line, b.Len(), b.OtherHeader, b.Stats.Invalid, c.records, c.other, c.invalid)
+		}
+		if next := b.NextFormat; (next != nil) != (c.other != 0) || next != nil && next.Header() != c.line {
+			t.Errorf("%q: next format %v", c.line, next)
 		}
 	}
 }

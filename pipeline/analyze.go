@@ -687,7 +687,7 @@ func manifest(cfg Config, res *Result, began time.Time, tables []athena.TableMan
 		r := &res.Inputs[i]
 		in := athena.InputManifest{
 			Path: r.Source, Kind: r.Kind.String(), Records: r.Stats.Records, InvalidLines: r.Stats.Invalid,
-			OutOfRange: r.Stats.OutOfRange, TextBytes: r.TextBytes, StoredBytes: r.StoredBytes,
+			OutOfRange: r.Stats.OutOfRange, TextBytes: r.TextBytes, StoredBytes: r.StoredBytes, Warnings: r.Warnings,
 		}
 		if r.Format != nil {
 			in.Format = r.Format.String()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -387,6 +388,39 @@ func TestFailedInputIsNamed(t *testing.T) {
 	m := res.Manifest
 	if m.Totals.FailedInputs != 1 || m.Totals.Records != 1 || m.Inputs[0].Error == "" || !strings.Contains(m.Inputs[0].Error, "bad.log.gz") || m.Inputs[1].Error != "" {
 		t.Fatalf("manifest %+v", m.Inputs)
+	}
+}
+
+// TestFormatSwitchInsideFile: a file of two S3 objects of different field
+// orders, concatenated, gives flow rows with each object's values in their
+// own columns (a field only the second has is NULL in the first's rows),
+// and its manifest entry says where the format changed.
+func TestFormatSwitchInsideFile(t *testing.T) {
+	in := t.TempDir()
+	text := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 5000 6 10 1000 1793491200 1793491260 ACCEPT OK\n" +
+		"version account-id interface-id dstaddr srcaddr srcport dstport protocol bytes packets start end action log-status tcp-flags\n" +
+		"2 123456789012 eni-2 10.9.9.9 10.0.0.7 22 6000 6 777 3 1793491200 1793491260 REJECT OK 2\n"
+	os.WriteFile(filepath.Join(in, "two.log"), []byte(text), 0o644)
+	srcs, _ := archive.Expand([]string{in})
+	dir := t.TempDir()
+	res, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, OutDir: dir, SkipAggregates: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range readOutput(t, dir, res.Manifest) {
+		if r["interface_id"] != "" {
+			got[r["interface_id"]] = r["srcaddr"] + " " + r["dstaddr"] + " " + r["packets"] + " " + r["bytes"] + " " + r["tcp_flags"]
+		}
+	}
+	want := map[string]string{"eni-1": "10.0.0.1 10.0.0.2 10 1000 ∅", "eni-2": "10.0.0.7 10.9.9.9 3 777 2"}
+	if !maps.Equal(got, want) {
+		t.Errorf("flow rows %v, want %v", got, want)
+	}
+	in0 := res.Manifest.Inputs[0]
+	if in0.Records != 2 || in0.InvalidLines != 0 || in0.Error != "" || len(in0.Warnings) != 1 || !strings.HasPrefix(in0.Warnings[0], "line 3: a header naming other fields") {
+		t.Errorf("manifest input %+v", in0)
 	}
 }
 
