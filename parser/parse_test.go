@@ -337,8 +337,14 @@ func TestBadLines(t *testing.T) {
 	f("2 123456789010 eni-\xff 10.0.0.1 10.0.0.2 443 22 6 10 840 1418530010 1418530070 ACCEPT OK", ReasonBadUTF8, "interface-id")
 	f("2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 22 6 10 840 1418530010 1418530070 ACCEPT O\xc3", ReasonBadUTF8, "log-status")
 
+	// Valid UTF-8 beyond ASCII is text like any other.
+	b := parseLines(t, DefaultFormat(), good+"\n2 123456789010 eni-é 10.0.0.1 10.0.0.2 443 22 6 10 840 1418530010 1418530070 ACCEPT OK")
+	if b.Len() != 2 || b.Stats.Invalid != 0 || rowText(b, 1) != strings.Replace(good, "eni-1", "eni-é", 1) {
+		t.Fatalf("UTF-8 text: %d records, %d invalid", b.Len(), b.Stats.Invalid)
+	}
+
 	// The maximum values are valid.
-	b := parseLines(t, DefaultFormat(), "2 1 eni-1 255.255.255.255 0.0.0.0 65535 0 255 9223372036854775807 0 0 0 ACCEPT OK")
+	b = parseLines(t, DefaultFormat(), "2 1 eni-1 255.255.255.255 0.0.0.0 65535 0 255 9223372036854775807 0 0 0 ACCEPT OK")
 	if b.Len() != 1 || b.Column(FieldPackets).Int64(0) != 9223372036854775807 || b.Column(FieldSrcPort).Int32(0) != 65535 {
 		t.Fatalf("maximum values: %d records %v", b.Len(), b.Stats.Samples)
 	}
@@ -462,6 +468,20 @@ func TestHeaderInside(t *testing.T) {
 		}
 		if next := b.NextFormat; (next != nil) != (c.other != 0) || next != nil && next.Header() != c.line {
 			t.Errorf("%q: next format %v", c.line, next)
+		}
+	}
+}
+
+// TestNonASCIIFound: a block is checked for bytes outside ASCII 32 bytes
+// at a time and then by its tail; a bad byte is found wherever it falls.
+func TestNonASCIIFound(t *testing.T) {
+	for pad := range 70 {
+		line := "2 1 eni-" + strings.Repeat("a", pad) + "\xff 10.0.0.1 10.0.0.2 443 22 6 10 840 1418530010 1418530070 ACCEPT OK"
+		for _, text := range []string{line, line + "\n", line[:len(line)-3]} {
+			b := parseLines(t, DefaultFormat(), text)
+			if b.Stats.Invalid != 1 || b.Stats.ByReason[ReasonBadUTF8]+b.Stats.ByReason[ReasonTooFewFields] != 1 {
+				t.Fatalf("%q: %d invalid, by reason %v", text, b.Stats.Invalid, b.Stats.ByReason)
+			}
 		}
 	}
 }
