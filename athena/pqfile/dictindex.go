@@ -9,17 +9,23 @@ import (
 // dictIndex maps the values of a column's dictionary to their indexes with
 // open addressing and linear probing. It is several times faster than a Go
 // map for this use: one hash, usually one probe, no interface or bucket
-// machinery. Keys are stored by index in keys.
+// machinery. A slot holds its key, so that a probe touches one cache line
+// when the table has outgrown the caches (columns of many distinct values).
 type dictIndex[K comparable] struct {
-	slots  []int32 // index+1 of the key in keys, 0 when empty; a power of two long
-	shift  uint8   // 64 - log2(len(slots))
-	keys   []K
-	hashes []uint64 // of keys: compared first, so unequal strings are rarely compared
+	slots  []dictSlot[K] // a power of two long
+	shift  uint8         // 64 - log2(len(slots))
+	hashes []uint64      // of the keys, by index: for re-placing them on growth
+}
+
+// dictSlot is one slot of a dictIndex: ref is the key's index+1, 0 when the
+// slot is empty.
+type dictSlot[K comparable] struct {
+	key K
+	ref int32
 }
 
 func (d *dictIndex[K]) reset() {
 	clear(d.slots)
-	d.keys = d.keys[:0]
 	d.hashes = d.hashes[:0]
 }
 
@@ -30,43 +36,45 @@ func (d *dictIndex[K]) find(k K, h uint64) int32 {
 	}
 	mask := uint64(len(d.slots) - 1)
 	for i := h >> d.shift; ; i = (i + 1) & mask {
-		s := d.slots[i]
-		if s == 0 {
+		s := &d.slots[i]
+		if s.ref == 0 {
 			return -1
 		}
-		if d.hashes[s-1] == h && d.keys[s-1] == k {
-			return s - 1
+		if s.key == k {
+			return s.ref - 1
 		}
 	}
 }
 
 // insert adds k, which must be absent, and returns its index.
 func (d *dictIndex[K]) insert(k K, h uint64) int32 {
-	if 2*(len(d.keys)+1) > len(d.slots) {
+	if 2*(len(d.hashes)+1) > len(d.slots) {
 		d.grow()
 	}
-	d.keys = append(d.keys, k)
 	d.hashes = append(d.hashes, h)
-	d.place(int32(len(d.keys)), h)
-	return int32(len(d.keys) - 1)
+	d.place(dictSlot[K]{k, int32(len(d.hashes))}, h)
+	return int32(len(d.hashes) - 1)
 }
 
-func (d *dictIndex[K]) place(slot int32, h uint64) {
+func (d *dictIndex[K]) place(s dictSlot[K], h uint64) {
 	mask := uint64(len(d.slots) - 1)
 	i := h >> d.shift
-	for d.slots[i] != 0 {
+	for d.slots[i].ref != 0 {
 		i = (i + 1) & mask
 	}
-	d.slots[i] = slot
+	d.slots[i] = s
 }
 
 // grow doubles the table (starting at 1024 slots) and re-places every key.
 func (d *dictIndex[K]) grow() {
-	n := max(1024, 2*len(d.slots))
-	d.slots = make([]int32, n)
+	old := d.slots
+	n := max(1024, 2*len(old))
+	d.slots = make([]dictSlot[K], n)
 	d.shift = uint8(64 - bits.TrailingZeros(uint(n)))
-	for i, h := range d.hashes {
-		d.place(int32(i+1), h)
+	for _, s := range old {
+		if s.ref != 0 {
+			d.place(s, d.hashes[s.ref-1])
+		}
 	}
 }
 
@@ -92,18 +100,26 @@ func hashBytes(b []byte) uint64 { return maphash.Bytes(stringSeed, b) }
 
 // strIndex is dictIndex for byte strings kept in an arena (the column's
 // PLAIN dictionary bytes): entries are offsets, so adding a value to the
-// dictionary allocates nothing beyond the arena's growth.
+// dictionary allocates nothing beyond the arena's growth. A slot holds the
+// value's hash, offset and length: a probe reads the arena only when the
+// hashes agree.
 type strIndex struct {
-	slots  []int32
-	shift  uint8
-	hashes []uint64
-	offs   []int32 // where each value starts in the arena
-	lens   []int32
+	slots []strSlot // a power of two long
+	shift uint8
+	n     int // values held
+}
+
+// strSlot is one slot of a strIndex: ref is the value's index+1, 0 when the
+// slot is empty.
+type strSlot struct {
+	hash     uint64
+	off, len int32
+	ref      int32
 }
 
 func (d *strIndex) reset() {
 	clear(d.slots)
-	d.hashes, d.offs, d.lens = d.hashes[:0], d.offs[:0], d.lens[:0]
+	d.n = 0
 }
 
 // find returns the index of s, whose hash is h, or -1.
@@ -113,38 +129,39 @@ func (d *strIndex) find(arena, s []byte, h uint64) int32 {
 	}
 	mask := uint64(len(d.slots) - 1)
 	for i := h >> d.shift; ; i = (i + 1) & mask {
-		e := d.slots[i] - 1
-		if e < 0 {
+		e := &d.slots[i]
+		if e.ref == 0 {
 			return -1
 		}
-		if d.hashes[e] == h && int(d.lens[e]) == len(s) && string(arena[d.offs[e]:d.offs[e]+d.lens[e]]) == string(s) {
-			return e
+		if e.hash == h && int(e.len) == len(s) && string(arena[e.off:e.off+e.len]) == string(s) {
+			return e.ref - 1
 		}
 	}
 }
 
 // insert adds the value at arena[off:off+n], which must be absent.
 func (d *strIndex) insert(off, n int, h uint64) int32 {
-	if 2*(len(d.hashes)+1) > len(d.slots) {
-		size := max(1024, 2*len(d.slots))
-		d.slots = make([]int32, size)
+	if 2*(d.n+1) > len(d.slots) {
+		old := d.slots
+		size := max(1024, 2*len(old))
+		d.slots = make([]strSlot, size)
 		d.shift = uint8(64 - bits.TrailingZeros(uint(size)))
-		for i, hh := range d.hashes {
-			d.place(int32(i+1), hh)
+		for _, e := range old {
+			if e.ref != 0 {
+				d.place(e)
+			}
 		}
 	}
-	d.hashes = append(d.hashes, h)
-	d.offs = append(d.offs, int32(off))
-	d.lens = append(d.lens, int32(n))
-	d.place(int32(len(d.hashes)), h)
-	return int32(len(d.hashes) - 1)
+	d.n++
+	d.place(strSlot{hash: h, off: int32(off), len: int32(n), ref: int32(d.n)})
+	return int32(d.n - 1)
 }
 
-func (d *strIndex) place(slot int32, h uint64) {
+func (d *strIndex) place(e strSlot) {
 	mask := uint64(len(d.slots) - 1)
-	i := h >> d.shift
-	for d.slots[i] != 0 {
+	i := e.hash >> d.shift
+	for d.slots[i].ref != 0 {
 		i = (i + 1) & mask
 	}
-	d.slots[i] = slot
+	d.slots[i] = e
 }
