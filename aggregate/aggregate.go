@@ -153,7 +153,7 @@ type Worker struct {
 		s  string
 		id uint32
 	} // a direct-mapped cache in front of ids: interface ids change from record to record
-	hint  int // conversations in the last window it filled, to size the next
+	hint  stateSize // the largest windows it filled, to size the next
 	known knownIDs
 	last  [numSlots]struct {
 		s  string
@@ -190,7 +190,7 @@ func (w *Worker) Add(batch arrow.RecordBatch, region string) error {
 		st := w.windows[ws]
 		if st == nil {
 			for _, o := range w.windows { // a new window is about as large as the others
-				w.hint = max(w.hint, len(o.convKeys))
+				w.hint.atLeast(o)
 			}
 			st = newState(w.hint)
 			w.windows[ws] = st
@@ -218,7 +218,7 @@ func (w *Worker) Flush() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for ws, st := range w.windows {
-		w.hint = max(w.hint, len(st.convKeys))
+		w.hint.atLeast(st)
 		target := a.windows
 		if a.emitted[ws] {
 			a.late += st.records

@@ -285,13 +285,31 @@ type state struct {
 	ifaceVals  []ifaceVal
 }
 
-// newState returns an empty state sized for about hint conversations.
-func newState(hint int) *state {
-	st := &state{convKeys: make([]convKey, 0, hint), convVals: make([]convVal, 0, hint)}
-	st.conv.init(hint)
-	st.talkers.init(hint)
-	st.ports.init(0)
-	st.ifaces.init(0)
+// stateSize counts the rows of a state's tables.
+type stateSize struct{ conv, talkers, ports, ifaces int }
+
+// atLeast raises each count to st's.
+func (z *stateSize) atLeast(st *state) {
+	z.conv = max(z.conv, len(st.convKeys))
+	z.talkers = max(z.talkers, len(st.talkerKeys))
+	z.ports = max(z.ports, len(st.portKeys))
+	z.ifaces = max(z.ifaces, len(st.ifaceKeys))
+}
+
+// newState returns an empty state sized for the rows of hint: a window is
+// about as large as the one before, and growing its tables row by row
+// copied them over and over.
+func newState(hint stateSize) *state {
+	st := &state{
+		convKeys: make([]convKey, 0, hint.conv), convVals: make([]convVal, 0, hint.conv),
+		talkerKeys: make([]talkerKey, 0, hint.talkers), talkerVals: make([]talkerVal, 0, hint.talkers),
+		portKeys: make([]portKey, 0, hint.ports), portVals: make([]portVal, 0, hint.ports),
+		ifaceKeys: make([]ifaceKey, 0, hint.ifaces), ifaceVals: make([]ifaceVal, 0, hint.ifaces),
+	}
+	st.conv.init(hint.conv)
+	st.talkers.init(hint.talkers)
+	st.ports.init(hint.ports)
+	st.ifaces.init(hint.ifaces)
 	return st
 }
 
