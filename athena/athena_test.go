@@ -57,6 +57,7 @@ func TestSplit(t *testing.T) {
 		"../../x 1793577600 1793577660",   // 2026-11-02
 		"- - 1793491260",                  // no region, no start: end's day
 		"- - -",                           // nothing: the input's defaults
+		"us-east-1 1793491300 1793491360", // the first partition again
 	})
 	defer rec.Release()
 	p := athena.FlowPartitioner{DefaultRegion: "eu-west-1", DefaultDate: "2026-10-31"}
@@ -64,7 +65,7 @@ func TestSplit(t *testing.T) {
 	for _, g := range p.Split(rec) {
 		got = append(got, fmt.Sprint(g.Values, g.Rows))
 	}
-	want := "[us-east-1 2026-11-01] [0 1]|[______x 2026-11-02] [2]|[eu-west-1 2026-11-01] [3]|[eu-west-1 2026-10-31] [4]"
+	want := "[us-east-1 2026-11-01] [0 1 5]|[______x 2026-11-02] [2]|[eu-west-1 2026-11-01] [3]|[eu-west-1 2026-10-31] [4]"
 	if strings.Join(got, "|") != want {
 		t.Fatalf("groups %s\nwant %s", strings.Join(got, "|"), want)
 	}

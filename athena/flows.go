@@ -221,14 +221,19 @@ func (p *FlowPartitioner) Split(rec arrow.RecordBatch) []Group {
 	}
 	index := map[[2]string]int{}
 	var groups []Group
+	g, lastR, lastD := -1, "", ""
 	for i := 0; i < n; i++ {
-		r, d := keyOf(i)
-		k := [2]string{r, d}
-		g, ok := index[k]
-		if !ok {
-			g = len(groups)
-			index[k] = g
-			groups = append(groups, Group{Values: []string{r, d}})
+		// Rows of one partition come in runs: the map is looked up at a
+		// run's first row only.
+		if r, d := keyOf(i); g < 0 || r != lastR || d != lastD {
+			k := [2]string{r, d}
+			var ok bool
+			if g, ok = index[k]; !ok {
+				g = len(groups)
+				index[k] = g
+				groups = append(groups, Group{Values: []string{r, d}})
+			}
+			lastR, lastD = r, d
 		}
 		groups[g].Rows = append(groups[g].Rows, int32(i))
 	}
