@@ -307,6 +307,30 @@ func TestOtherHeaderInside(t *testing.T) {
 	}
 }
 
+// TestHeaderSwitchesBounded: a file switching formats at every other line
+// is read whole, with a warning for each of the first MaxSamples switches
+// and one that counts the rest.
+func TestHeaderSwitchesBounded(t *testing.T) {
+	swapped := "version account-id interface-id dstaddr srcaddr srcport dstport protocol bytes packets start end action log-status\n"
+	var text strings.Builder
+	for i := range 30 {
+		h := header
+		if i%2 == 1 {
+			h = swapped
+		}
+		text.WriteString(h + records(1, uint64(i)))
+	}
+	src := archive.FileSource(writeFile(t, t.TempDir(), "switching.log", []byte(text.String())), 0)
+	results, _ := collect(t, []archive.Source{src}, archive.Options{MaxSamples: 5})
+	r := results[0]
+	if r.Err != nil || r.Stats.Records != 30 || r.Stats.Invalid != 0 {
+		t.Fatalf("%d records, %d invalid, error %v", r.Stats.Records, r.Stats.Invalid, r.Err)
+	}
+	if len(r.Warnings) != 6 || !strings.HasPrefix(r.Warnings[4], "line 11: a header naming other fields") || r.Warnings[5] != "24 more headers naming other fields, the last at line 59" {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+}
+
 // TestLongLines: a line longer than a block is skipped and reported at its
 // line number; a line over MaxLineBytes but within a block likewise; the
 // records around them are intact. Lines longer than bufio.Scanner's 64 KiB

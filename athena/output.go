@@ -57,9 +57,9 @@ type Output struct {
 	Shard   string // this run's shard of the job (ShardLabel), or ""
 	store   Store  // set when files are committed one by one (S3, shards)
 	staging string
-	// stagingLock is held on staging until Abort: a run that finds it
-	// unlocked takes the directory for one a killed run left.
-	stagingLock *os.File
+	// stagingLock is held on staging until the run's files leave it: a run
+	// that finds it unlocked takes the directory for one a killed run left.
+	stagingLock *stagingLock
 	lock        *os.File // held from OpenOutput until Commit ends (with KeepLock, until Abort) or Abort
 	// keepLock keeps the lock past Commit, until Abort.
 	keepLock bool
@@ -129,12 +129,7 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 	if err := os.MkdirAll(staging, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create staging directory: %w", err)
 	}
-	stagingLock, err := lockDir(staging)
-	if err != nil {
-		os.RemoveAll(staging)
-		return nil, err
-	}
-	return &Output{Dir: dir, RunID: runID, staging: staging, stagingLock: stagingLock, lock: lock, recovered: recovered}, nil
+	return &Output{Dir: dir, RunID: runID, staging: staging, stagingLock: lockStaging(staging), lock: lock, recovered: recovered}, nil
 }
 
 // checkOwned checks that every file under paths in dir is listed by prev,
@@ -200,8 +195,13 @@ func (o *Output) path(rel string) string { return filepath.Join(o.staging, filep
 // Abort removes everything the run staged and releases the directory.
 func (o *Output) Abort() error {
 	defer o.unlock()
+	return o.removeStaging()
+}
+
+// removeStaging removes the staging directory and releases its lock.
+func (o *Output) removeStaging() error {
 	err := os.RemoveAll(o.staging)
-	closeLock(o.stagingLock)
+	o.stagingLock.release()
 	o.stagingLock = nil
 	return err
 }
@@ -312,7 +312,7 @@ func (o *Output) Commit(ctx context.Context, m *Manifest, ddl string) (err error
 	if err := os.RemoveAll(old); err != nil {
 		return fmt.Errorf("cannot remove the previous output: %w", err)
 	}
-	return os.RemoveAll(o.staging)
+	return o.removeStaging()
 }
 
 // swappedName is the file in a commit's directory of previous files that

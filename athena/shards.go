@@ -115,7 +115,7 @@ func OtherOutput(names []string, shard string) string {
 	for _, n := range names {
 		isShards := strings.Contains(n, ".shard-")
 		switch {
-		case n != ManifestName && n != commitMarkerName && !strings.HasPrefix(n, shardsPrefix(ManifestName)) && !strings.HasPrefix(n, shardsPrefix(commitMarkerName)):
+		case !isManifestName(n) && !isMarkerName(n):
 		case shard == "" && isShards:
 			return n
 		case shard != "" && (!isShards || !strings.HasSuffix(n, "-of-"+count+".json")):

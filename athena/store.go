@@ -27,8 +27,9 @@ type Store interface {
 	// Delete removes committed files; missing ones are no error.
 	Delete(ctx context.Context, rels []string) error
 	// List returns the names of the files at the top of the store (not in
-	// a folder) that start with prefix: the manifests, to tell a sharded
-	// job's output from an unsharded run's.
+	// a folder) that start with prefix: the manifests and commit markers,
+	// to tell a sharded job's output from an unsharded run's and to learn
+	// which files are flowlens's.
 	List(ctx context.Context, prefix string) ([]string, error)
 	// Walk returns the names of the files at path or under it (a folder),
 	// relative to the store, with '/'.
@@ -41,7 +42,7 @@ type Store interface {
 // sharded) to be committed into store. Files are staged in a temporary
 // directory (local stores: a hidden one inside theirs, so that Put is a
 // rename), which the run keeps locked until it ends; staging directories
-// that killed runs left there are removed.
+// that killed runs left there are removed (where flock works).
 func OpenStoreOutput(store Store, runID, shard string) (o *Output, err error) {
 	parent := os.TempDir()
 	if ls, ok := store.(LocalStore); ok {
@@ -58,12 +59,7 @@ func OpenStoreOutput(store Store, runID, shard string) (o *Output, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create staging directory: %w", err)
 	}
-	lock, err := lockDir(staging)
-	if err != nil {
-		os.RemoveAll(staging)
-		return nil, err
-	}
-	return &Output{Dir: store.Location(), RunID: runID, Shard: shard, store: store, staging: staging, stagingLock: lock, recovered: recovered}, nil
+	return &Output{Dir: store.Location(), RunID: runID, Shard: shard, store: store, staging: staging, stagingLock: lockStaging(staging), recovered: recovered}, nil
 }
 
 // ShardName returns the name of a per-run file (the manifest, the findings)
@@ -113,20 +109,30 @@ func (o *Output) CheckWritable(ctx context.Context) error {
 // removed. Its rows would be counted with the tables' (a commit replaces
 // only the files manifests list). Hidden names, starting with '_' or '.',
 // are let be: Athena skips them too. Files are listed before manifests are
-// read, and a file found unlisted is looked for once more, so that a shard
-// committing meanwhile (which deletes files its previous manifest listed)
-// is not mistaken for a stranger. Outputs in a directory are checked when
-// opened (OpenOutput).
+// read, and only a file found unlisted twice is reported, so that shards
+// committing meanwhile (which delete files their previous manifests
+// listed, and their manifests for a moment) are not mistaken for
+// strangers. Outputs in a directory are checked when opened (OpenOutput).
 func (o *Output) CheckOwned(ctx context.Context, paths ...string) error {
 	if o.store == nil {
 		return nil
 	}
+	first, err := o.unlisted(ctx, paths)
+	if err != nil || len(first) == 0 {
+		return err
+	}
+	again, err := o.unlisted(ctx, paths)
+	if err != nil {
+		return err
+	}
 	var unlisted []string
-	for range 2 {
-		var err error
-		if unlisted, err = o.unlisted(ctx, paths); err != nil || len(unlisted) == 0 {
-			return err
+	for _, f := range again {
+		if slices.Contains(first, f) {
+			unlisted = append(unlisted, f)
 		}
+	}
+	if len(unlisted) == 0 {
+		return nil
 	}
 	more := ""
 	if len(unlisted) > 1 {
@@ -175,37 +181,62 @@ func (o *Output) ownedFiles(ctx context.Context) (map[string]bool, error) {
 	}
 	owned := map[string]bool{}
 	for _, n := range names {
-		isManifest := n == ManifestName || strings.HasPrefix(n, shardsPrefix(ManifestName))
-		isMarker := n == commitMarkerName || strings.HasPrefix(n, shardsPrefix(commitMarkerName))
-		if !isManifest && !isMarker {
+		if !isManifestName(n) && !isMarkerName(n) {
 			continue
 		}
-		data, err := o.store.Read(ctx, n)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // its commit ended meanwhile
-		}
+		listed, err := o.ownerPaths(ctx, n)
 		if err != nil {
 			return nil, err
-		}
-		var listed []string
-		if isManifest {
-			m := &Manifest{}
-			if err := json.Unmarshal(data, m); err != nil {
-				return nil, fmt.Errorf("cannot decode %s: %w", locate(o.store, n), err)
-			}
-			listed = manifestPaths(m)
-		} else {
-			var cut commitMarker
-			if err := json.Unmarshal(data, &cut); err != nil {
-				return nil, fmt.Errorf("cannot decode %s: %w", locate(o.store, n), err)
-			}
-			listed = append(cut.Fresh, manifestPaths(cut.Previous)...)
 		}
 		for _, p := range listed {
 			owned[p] = true
 		}
 	}
 	return owned, nil
+}
+
+// ownerPaths returns the files that the manifest or commit marker name
+// lists. A manifest deleted meanwhile (a commit of its shard has begun)
+// gives way to that commit's marker, and a marker deleted meanwhile (the
+// commit is done) to the manifest; none is there, nil.
+func (o *Output) ownerPaths(ctx context.Context, name string) ([]string, error) {
+	manifestStem, markerStem := strings.TrimSuffix(ManifestName, ".json"), strings.TrimSuffix(commitMarkerName, ".json")
+	for range 4 {
+		data, err := o.store.Read(ctx, name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && isManifestName(name):
+			name = markerStem + strings.TrimPrefix(name, manifestStem)
+			continue
+		case errors.Is(err, fs.ErrNotExist):
+			name = manifestStem + strings.TrimPrefix(name, markerStem)
+			continue
+		case err != nil:
+			return nil, err
+		}
+		if isManifestName(name) {
+			m := &Manifest{}
+			if err := json.Unmarshal(data, m); err != nil {
+				return nil, fmt.Errorf("cannot decode %s: %w", locate(o.store, name), err)
+			}
+			return manifestPaths(m), nil
+		}
+		var cut commitMarker
+		if err := json.Unmarshal(data, &cut); err != nil {
+			return nil, fmt.Errorf("cannot decode %s: %w", locate(o.store, name), err)
+		}
+		return append(cut.Fresh, manifestPaths(cut.Previous)...), nil
+	}
+	return nil, nil
+}
+
+// isManifestName and isMarkerName tell a run's or a shard's manifest and
+// commit marker by name.
+func isManifestName(n string) bool {
+	return n == ManifestName || strings.HasPrefix(n, shardsPrefix(ManifestName))
+}
+
+func isMarkerName(n string) bool {
+	return n == commitMarkerName || strings.HasPrefix(n, shardsPrefix(commitMarkerName))
 }
 
 // locate names file rel of st in messages: an s3:// URI, or a path.
@@ -404,7 +435,7 @@ func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err 
 	if err := st.Delete(cleanup, []string{marker}); err != nil {
 		return &CleanupError{Files: []string{marker}, Err: err}
 	}
-	return os.RemoveAll(o.staging)
+	return o.removeStaging()
 }
 
 // commitMarkerName is the file a store commit puts before it touches the

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -264,36 +265,89 @@ func TestStoreForeignFilesRefused(t *testing.T) {
 	}
 }
 
-// committingStore is a LocalStore in which another shard's commit deletes
-// a file its previous manifest listed (t/part-gone.txt) between the first
-// listing of the files and the reading of the manifests.
+// committingStore is a LocalStore in which other shards commit while a
+// run checks it: a file their previous manifests listed is deleted between
+// the listing of the files and the reading of the manifests, once in each
+// pass (t/part-gone-N.txt); and a shard's commit begins just as its
+// manifest is about to be read (begin: its marker put, naming a new file
+// it uploads, its manifest deleted).
 type committingStore struct {
 	athena.LocalStore
-	walks int
+	t        *testing.T
+	walks    int
+	phantoms bool   // list a file gone by the time manifests are read
+	begin    string // the manifest whose read begins its shard's commit
 }
 
 func (s *committingStore) Walk(ctx context.Context, path string) ([]string, error) {
 	files, err := s.LocalStore.Walk(ctx, path)
-	if s.walks++; s.walks == 1 {
-		files = append(files, "t/part-gone.txt")
+	if s.walks++; s.phantoms {
+		files = append(files, fmt.Sprintf("t/part-gone-%d.txt", s.walks))
 	}
 	return files, err
 }
 
-// TestStoreCommitMeanwhileNotForeign: a file gone by the time it is looked
-// for again is no stranger's.
+func (s *committingStore) Read(ctx context.Context, rel string) ([]byte, error) {
+	if rel == s.begin {
+		s.begin = ""
+		prev, err := s.LocalStore.Read(ctx, rel)
+		if err != nil {
+			return nil, err
+		}
+		marker := `{"run_id":"next","previous":` + string(prev) + `,"fresh":["t/part-next.txt"]}`
+		dir := string(s.LocalStore)
+		writeFile(s.t, filepath.Join(dir, "t", "part-next.txt"))
+		if err := os.WriteFile(filepath.Join(dir, strings.Replace(rel, "_manifest", "_commit-in-progress", 1)), []byte(marker), 0o644); err != nil {
+			return nil, err
+		}
+		if err := os.Remove(filepath.Join(dir, rel)); err != nil {
+			return nil, err
+		}
+	}
+	return s.LocalStore.Read(ctx, rel)
+}
+
+// TestStoreCommitMeanwhileNotForeign: files of shards committing while a
+// run checks the store are not taken for strangers' files: one gone by the
+// time it is looked for again, and the uploads of a commit that deleted
+// its manifest just before it was read (its marker lists them).
 func TestStoreCommitMeanwhileNotForeign(t *testing.T) {
 	dir := t.TempDir()
-	if err := commitRun(t, athena.LocalStore(dir), "r1"); err != nil {
-		t.Fatal(err)
+	for i := range 3 {
+		out, err := athena.OpenStoreOutput(athena.LocalStore(dir), fmt.Sprintf("r%d", i), athena.ShardLabel(i, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := out.WriteFile(fmt.Sprintf("t/part-%d.txt", i), []byte("x\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := out.Commit(context.Background(), &athena.Manifest{Tables: []athena.TableManifest{{Name: "t", Dir: "t", Files: []athena.FileManifest{f}}}}, "ddl"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	out, err := athena.OpenStoreOutput(&committingStore{LocalStore: athena.LocalStore(dir)}, "r2", "")
-	if err != nil {
-		t.Fatal(err)
+	check := func(store *committingStore) {
+		t.Helper()
+		out, err := athena.OpenStoreOutput(store, "r3", athena.ShardLabel(2, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Abort()
+		if err := out.CheckOwned(context.Background(), "t"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	defer out.Abort()
-	if err := out.CheckOwned(context.Background(), "t"); err != nil {
-		t.Fatal(err)
+	phantoms := &committingStore{LocalStore: athena.LocalStore(dir), t: t, phantoms: true}
+	check(phantoms)
+	if phantoms.walks != 2 {
+		t.Errorf("phantom files listed in %d walks, want 2", phantoms.walks)
+	}
+	// The marker is read in the manifest's stead: one pass finds every
+	// file owned.
+	begun := &committingStore{LocalStore: athena.LocalStore(dir), t: t, begin: "_manifest.shard-0001-of-0003.json"}
+	check(begun)
+	if begun.walks != 1 || begun.begin != "" {
+		t.Errorf("%d walks, want 1; commit begun: %v", begun.walks, begun.begin == "")
 	}
 }
 
@@ -309,8 +363,10 @@ func writeFile(t *testing.T, path string) {
 
 // TestStagingLeftBehindRemoved: a store run removes the staging
 // directories that killed runs left (for S3 outputs, under TMPDIR), and
-// says so, but not a live run's, which it holds locked, nor one too young
-// for its run to have locked it yet.
+// says so: those whose lock no run holds and whose lock file has not been
+// refreshed for minutes. A live run's stays, even with a stale lock file
+// (flock holds it), as do one refreshed lately (a run on another host, or
+// one just started) and one without a lock file (an older flowlens's).
 func TestStagingLeftBehindRemoved(t *testing.T) {
 	if !slices.Contains([]string{"linux", "darwin", "freebsd", "netbsd", "openbsd", "dragonfly"}, runtime.GOOS) {
 		t.Skip("no flock: live staging directories cannot be told from stale ones")
@@ -326,15 +382,26 @@ func TestStagingLeftBehindRemoved(t *testing.T) {
 	if !strings.HasPrefix(live.Staged(), tmp) {
 		t.Fatalf("staged in %s, not under TMPDIR %s", live.Staged(), tmp)
 	}
-	killed := filepath.Join(tmp, ".flowlens-staging-killed-1")
-	writeFile(t, filepath.Join(killed, "flows", "part-0.parquet"))
-	young := filepath.Join(tmp, ".flowlens-staging-young-2")
-	writeFile(t, filepath.Join(young, "flows", "part-0.parquet"))
 	hour := time.Now().Add(-time.Hour)
-	for _, d := range []string{killed, live.Staged()} {
-		if err := os.Chtimes(d, hour, hour); err != nil {
+	stage := func(name string, lockAge time.Time) string {
+		dir := filepath.Join(tmp, ".flowlens-staging-"+name)
+		writeFile(t, filepath.Join(dir, "flows", "part-0.parquet"))
+		if !lockAge.IsZero() {
+			writeFile(t, filepath.Join(dir, ".flowlens.lock"))
+			if err := os.Chtimes(filepath.Join(dir, ".flowlens.lock"), lockAge, lockAge); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Chtimes(dir, hour, hour); err != nil {
 			t.Fatal(err)
 		}
+		return dir
+	}
+	killed := stage("killed-1", hour)
+	refreshed := stage("elsewhere-2", time.Now())
+	legacy := stage("legacy-3", time.Time{})
+	if err := os.Chtimes(filepath.Join(live.Staged(), ".flowlens.lock"), hour, hour); err != nil {
+		t.Fatal(err)
 	}
 	next, err := athena.OpenStoreOutput(store, "next", "")
 	if err != nil {
@@ -344,7 +411,7 @@ func TestStagingLeftBehindRemoved(t *testing.T) {
 	if got, want := next.Recovered(), []string{"removed the files staged by an interrupted run: killed-1"}; !slices.Equal(got, want) {
 		t.Errorf("recovered %q, want %q", got, want)
 	}
-	for dir, want := range map[string]bool{killed: false, young: true, live.Staged(): true, next.Staged(): true} {
+	for dir, want := range map[string]bool{killed: false, refreshed: true, legacy: true, live.Staged(): true, next.Staged(): true} {
 		if _, err := os.Stat(dir); (err == nil) != want {
 			t.Errorf("%s: exists %v, want %v", dir, err == nil, want)
 		}
@@ -354,4 +421,52 @@ func TestStagingLeftBehindRemoved(t *testing.T) {
 	if _, err := os.Stat(liveDir); err == nil {
 		t.Errorf("%s outlived its run", liveDir)
 	}
+}
+
+// TestCommitReleasesStaging: a committed run, local or into a store,
+// holds no file open once Commit returns, Abort or not.
+func TestCommitReleasesStaging(t *testing.T) {
+	fds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(entries)
+	}
+	before := fds()
+	for i := range 10 {
+		run := fmt.Sprintf("r%d", i)
+		if err := commitRunNoAbort(t, athena.LocalStore(t.TempDir()), run); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		out, err := athena.OpenOutput(dir, run, "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := out.WriteFile("t/part-"+run+".txt", []byte("x\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := out.Commit(context.Background(), &athena.Manifest{RunID: run, Tables: []athena.TableManifest{{Name: "t", Dir: "t", Files: []athena.FileManifest{f}}}}, "ddl"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := fds(); after > before+1 {
+		t.Errorf("%d files open before 20 commits, %d after", before, after)
+	}
+}
+
+// commitRunNoAbort is commitRun without the deferred Abort.
+func commitRunNoAbort(t *testing.T, store athena.Store, run string) error {
+	t.Helper()
+	out, err := athena.OpenStoreOutput(store, run, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := out.WriteFile("t/part-"+run+".txt", []byte("data of "+run+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Commit(context.Background(), &athena.Manifest{RunID: run, Tables: []athena.TableManifest{{Name: "t", Dir: "t", Files: []athena.FileManifest{f}}}}, "ddl of "+run)
 }

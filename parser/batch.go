@@ -129,9 +129,10 @@ type Batch struct {
 	Columns []Column
 	Stats   Stats
 	// OtherHeader is the number of a line that is a header naming other
-	// fields than Format's, which ended the parsing of its block, or 0.
-	// The records after it are not of Format: reading them with it would
-	// put values in the wrong columns. NextFormat is the format it names.
+	// fields than Format's, which ended the batch, or 0. The records after
+	// it are not of Format: reading them with it would put values in the
+	// wrong columns. NextFormat is the format it names, the one to read
+	// the rest of the block with.
 	OtherHeader int64
 	NextFormat  *Format
 

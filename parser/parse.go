@@ -127,7 +127,8 @@ func (p *Parser) parseLine(b *Batch, l []byte, lineNo int64, checkText bool) {
 	}
 	if tokens, ok := headerTokens(rec); ok && tokens >= 3 {
 		// The first header spelled otherwise (tabs, a byte-order mark,
-		// underscores) is a repeat; another field list ends the block.
+		// underscores) is a repeat; another field list ends the block,
+		// whose rest is read with it.
 		if f, err := ParseHeader(rec); err == nil {
 			b.Stats.Headers++
 			if f.String() != b.Format.String() {
