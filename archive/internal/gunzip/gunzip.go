@@ -1,6 +1,7 @@
 // Package gunzip decompresses gzip streams (RFC 1952 members holding RFC
 // 1951 deflate data), every member of a multi-member stream, checking each
-// member's CRC-32 and length.
+// member's CRC-32 and length. Zero padding after the last member is
+// allowed.
 //
 // It exists because gunzip was the largest single cost of converting flow
 // logs (a third of the CPU time): klauspost/compress, the fastest inflater
@@ -225,9 +226,25 @@ func (z *Reader) byte() (byte, error) {
 }
 
 // member reads a member header; io.EOF when the stream ends cleanly
-// before it.
+// before it. Zero bytes after the last member (padding to a block size,
+// which some writers and tape formats add) end the stream too, as gzip(1)
+// takes them; other bytes there are an invalid header.
 func (z *Reader) member() error {
 	z.fillInput(10)
+	for z.members > 0 && z.pos < z.end && z.in[z.pos] == 0 {
+		for z.pos < z.end && z.in[z.pos] == 0 {
+			z.pos++
+		}
+		if z.pos == z.end {
+			z.fillInput(1)
+			if z.pos == z.end {
+				break
+			}
+		}
+		if z.in[z.pos] != 0 {
+			return ErrHeader
+		}
+	}
 	if z.pos == z.end && z.members > 0 {
 		if z.srcErr != nil {
 			return z.srcErr
