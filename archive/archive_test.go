@@ -228,6 +228,12 @@ func TestFaultyInputs(t *testing.T) {
 		if want := int64(bytes.Count(prefix, []byte{'\n'})) - 1; results[c.i].Stats.Records != want || want < c.min {
 			t.Errorf("%s: %d records kept, want the %d complete lines before the truncation", srcs[c.i].Name, results[c.i].Stats.Records, want)
 		}
+		// The error says where the text stopped: the line it cut, and
+		// the bytes decoded from the start of the file.
+		lines := bytes.Count(prefix, []byte{'\n'})
+		if want := fmt.Sprintf("%s: line %d: cannot read after %d bytes of text: unexpected EOF", srcs[c.i].Name, lines+1, len(prefix)); results[c.i].Err == nil || results[c.i].Err.Error() != want {
+			t.Errorf("error %v, want %s", results[c.i].Err, want)
+		}
 	}
 	if texts[0] != texts[4] || texts[0] != texts[5] {
 		t.Error("the same records read differently through gzip and plain text")

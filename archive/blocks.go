@@ -55,13 +55,15 @@ type blockReader struct {
 	r    io.Reader
 	bufs *bufferPool
 	tail []byte // the partial line carried to the next block
-	read int64  // bytes of text read so far
+	read int64  // bytes of text read so far, from the start of the input
 	eof  bool
 	err  error // the source's error, returned after the lines read before it
 }
 
-func newBlockReader(r io.Reader, bufs *bufferPool) *blockReader {
-	return &blockReader{r: r, bufs: bufs}
+// newBlockReader reads r, whose first byte is byte offset of the text (the
+// header before it was read otherwise), in blocks.
+func newBlockReader(r io.Reader, bufs *bufferPool, offset int64) *blockReader {
+	return &blockReader{r: r, bufs: bufs, read: offset}
 }
 
 // next returns the next block, or io.EOF after the last one. When the

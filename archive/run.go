@@ -216,6 +216,7 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 	// Blank lines before the first are skipped and counted, so that a
 	// header after them is the file's header.
 	firstLine := int64(1)
+	var offset int64 // bytes of text before the first line for blocks
 	for {
 		nl := bytes.IndexByte(head, '\n')
 		if nl < 0 || len(bytes.Trim(head[:nl], " \t\r")) > 0 {
@@ -227,6 +228,7 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 		res.Stats.Lines++
 		res.Stats.Blank++
 		firstLine++
+		offset += int64(nl + 1)
 		if head, err = peek(); err != nil {
 			return err
 		}
@@ -247,12 +249,14 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 		return fmt.Errorf("line %d: %w", firstLine, err)
 	}
 	if res.Kind == parser.InputS3Text {
-		if _, err := peeker.ReadSlice('\n'); err != nil && !errors.Is(err, io.EOF) {
+		h, err := peeker.ReadSlice('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("cannot read header line: %w", err)
 		}
 		res.Stats.Lines++
 		res.Stats.Headers++
 		firstLine++
+		offset += int64(len(h))
 		if unk := res.Format.Unknown(); len(unk) > 0 {
 			res.Warnings = append(res.Warnings, "unknown fields kept as strings: "+strings.Join(unk, ", "))
 		}
@@ -267,7 +271,7 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 		}
 	}
 	return r.pipe(ctx, idx, res, p, firstLine, func(ctx context.Context, out chan<- block) error {
-		br := newBlockReader(peeker, r.bufs)
+		br := newBlockReader(peeker, r.bufs, offset)
 		for {
 			blk, err := br.next()
 			if errors.Is(err, io.EOF) {
@@ -382,7 +386,11 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 	if sinkErr != nil {
 		return sinkErr
 	}
-	return <-readErr
+	if err := <-readErr; err != nil {
+		// The lines before the failure were read: say where it stopped.
+		return fmt.Errorf("line %d: %w", line, err)
+	}
+	return nil
 }
 
 // readSubscription decodes CloudWatch Logs subscription envelopes and parses
