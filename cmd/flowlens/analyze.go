@@ -182,6 +182,12 @@ func analyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowlens analyze: --compression: %v\n", err)
 		return exitUsage
 	}
+	if lower := strings.ToLower(f.out); !archive.IsS3URL(f.out) && (strings.HasPrefix(lower, "s3:") || strings.HasPrefix(lower, "s3//")) {
+		// A mistyped S3 location would be written as a local directory,
+		// lost with the machine while the run reports success.
+		fmt.Fprintf(stderr, "flowlens analyze: --out %s: an S3 location is written s3://bucket/prefix/\n", f.out)
+		return exitUsage
+	}
 	if f.location == "" && archive.IsS3URL(f.out) {
 		f.location = f.out
 	}

@@ -56,6 +56,13 @@ func TestExitCodes(t *testing.T) {
 	f(exitFailed, "output: "+out+": 1 records", "input failed", "analyze", good, corrupt, "--out", out)
 	f(exitUsage, "", "--compression", "analyze", good, "--out", out, "--compression", "lz77")
 	f(exitUsage, "", "not an s3:// URI", "analyze", good, "--out", out, "--location", "/tmp/x")
+	// A mistyped S3 output is refused, not written as a local directory.
+	for _, typo := range []string{"S3://lake/x/", "s3:/lake/x/", "s3//lake/x/"} {
+		f(exitUsage, "", "an S3 location is written s3://bucket/prefix/", "analyze", good, "--out", typo)
+		if _, err := os.Stat(strings.SplitN(typo, "/", 2)[0]); err == nil {
+			t.Errorf("--out %s made a local directory", typo)
+		}
+	}
 	f(exitOK, "LOCATION 's3://bkt/p/flows/'", "", "ddl", "--location", "s3://bkt/p/", "--from", out)
 	f(exitUsage, "", "--location must be", "ddl")
 	f(exitFailed, "", "--from", "ddl", "--location", "s3://bkt/", "--from", dir)

@@ -71,6 +71,18 @@ func TestAnalyzeS3(t *testing.T) {
 	}
 	got.Body.Close()
 
+	// An object reached by two inputs (a prefix and a deeper one, or one
+	// key twice) is read once, and the run says so.
+	out.Reset()
+	errb.Reset()
+	code = run([]string{"analyze", "s3://logs/flowlogs/", "s3://logs/flowlogs/AWSLogs/", "--start", "2026-11-01", "--end", "2026-11-02",
+		"--endpoint-url", srv.Endpoint, "--path-style", "--quiet"}, &out, &errb)
+	var twiceInputs, twiceRecords int
+	fmt.Sscanf(out.String()[strings.Index(out.String(), "total: "):], "total: %d inputs (0 failed), %d records", &twiceInputs, &twiceRecords)
+	if code != exitOK || twiceInputs != inputs || twiceRecords != records || !strings.Contains(errb.String(), "objects reached by more than one input are read once") {
+		t.Fatalf("inputs named twice: exit %d, %d inputs, %d records; want %d, %d\n%s%s", code, twiceInputs, twiceRecords, inputs, records, out.String(), errb.String())
+	}
+
 	// An unreachable store is a failure (exit 1) naming the bucket, not a usage error.
 	out.Reset()
 	errb.Reset()

@@ -150,10 +150,13 @@ func (f *s3Flags) s3Client(ctx context.Context, downloads int) (*s3.Client, erro
 
 // sources turns the arguments into sources: local files, directories and
 // globs (less the directories skip), and s3:// locations enumerated for the
-// date range; then keeps this run's shard.
+// date range, an object reached by two of them once (as Expand does for
+// files); then keeps this run's shard.
 func (f *s3Flags) sources(ctx context.Context, args []string, downloads int, log *slog.Logger, skip ...string) ([]archive.Source, error) {
 	var local []string
 	var out []archive.Source
+	seen := map[string]bool{}
+	repeated := 0
 	for _, arg := range args {
 		if !archive.IsS3URL(arg) {
 			local = append(local, arg)
@@ -179,10 +182,27 @@ func (f *s3Flags) sources(ctx context.Context, args []string, downloads int, log
 			size += s.Size
 		}
 		log.Info("listed", "location", arg, "objects", len(srcs), "stored_mb", float64(size)/1e6, "seconds", time.Since(began).Seconds())
-		if len(srcs) == 0 {
-			return nil, fmt.Errorf("no flow-log object in %s for the range given", arg)
+		if len(srcs) == 0 && f.startT.IsZero() {
+			return nil, fmt.Errorf("no flow-log object in %s", arg)
 		}
-		out = append(out, srcs...)
+		if len(srcs) == 0 {
+			rng := "--start " + f.start
+			if f.end != "" {
+				rng += " --end " + f.end
+			}
+			return nil, fmt.Errorf("no flow-log object in %s for %s", arg, rng)
+		}
+		for _, s := range srcs {
+			if seen[s.Name] {
+				repeated++
+				continue
+			}
+			seen[s.Name] = true
+			out = append(out, s)
+		}
+	}
+	if repeated > 0 {
+		log.Warn("objects reached by more than one input are read once", "objects", repeated)
 	}
 	if len(local) > 0 {
 		if !f.startT.IsZero() || len(f.accountList) > 0 || len(f.regionFilterSet) > 0 {
