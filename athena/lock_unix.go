@@ -15,8 +15,10 @@ import (
 // process ends, however it ends) and removed by closeLock. A lock taken on
 // a file another run removed meanwhile is not the lock: it is taken again
 // on the file now there.
-func lockDir(dir string) (*os.File, error) {
-	path := filepath.Join(dir, lockName)
+func lockDir(dir string) (*os.File, error) { return lockFile(filepath.Join(dir, lockName)) }
+
+// lockFile takes an exclusive flock on the file at path, creating it.
+func lockFile(path string) (*os.File, error) {
 	for {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 		if err != nil {

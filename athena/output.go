@@ -38,7 +38,7 @@ const (
 
 // ErrOutputBusy is returned when another run is writing the output
 // directory.
-var ErrOutputBusy = errors.New("another flowlens run is writing this output directory")
+var ErrOutputBusy = errors.New("another flowlens run is writing this output")
 
 // NewRunID returns a unique, sortable run id: UTC time and random bits.
 func NewRunID() string {
@@ -63,6 +63,8 @@ type Output struct {
 	lock        *os.File // held from OpenOutput until Commit ends (with KeepLock, until Abort) or Abort
 	// keepLock keeps the lock past Commit, until Abort.
 	keepLock bool
+	// lease keeps other runs out of a store output (TakeLease).
+	lease *runLease
 	// recovered says what OpenOutput cleaned up after interrupted runs.
 	recovered []string
 }
@@ -195,6 +197,8 @@ func (o *Output) path(rel string) string { return filepath.Join(o.staging, filep
 // Abort removes everything the run staged and releases the directory.
 func (o *Output) Abort() error {
 	defer o.unlock()
+	o.lease.release()
+	o.lease = nil
 	return o.removeStaging()
 }
 

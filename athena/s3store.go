@@ -1,6 +1,7 @@
 package athena
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,9 @@ type S3Store struct {
 	// MultipartAbove is the size above which files go up in parts
 	// (default PartSize).
 	MultipartAbove int64
+	// LeaseSettle is how long a run waits between putting its lease and
+	// reading it back (default DefaultLeaseSettle).
+	LeaseSettle time.Duration
 }
 
 // ValidateSSE reports an unsupported encryption setting.
@@ -64,6 +68,8 @@ func ValidateSSE(sse, kmsKeyID string) error {
 }
 
 func (s *S3Store) key(rel string) string { return s.Prefix + rel }
+
+func (s *S3Store) leaseSettle() time.Duration { return cmp.Or(s.LeaseSettle, DefaultLeaseSettle) }
 
 // Location returns s3://bucket/prefix/.
 func (s *S3Store) Location() string { return "s3://" + s.Bucket + "/" + s.Prefix }
@@ -106,18 +112,31 @@ func (s *S3Store) Walk(ctx context.Context, path string) ([]string, error) {
 	return out, nil
 }
 
-// Read returns a committed object.
+// Read returns a committed object. A download cut off midway (the SDK
+// retries requests, not bodies) is tried again, up to readAttempts times.
 func (s *S3Store) Read(ctx context.Context, rel string) ([]byte, error) {
-	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.Bucket, Key: aws.String(s.key(rel))})
-	if err != nil {
-		if notFound(err) {
-			return nil, fmt.Errorf("%s%s: %w", s.Location(), rel, fs.ErrNotExist)
+	var err error
+	for range readAttempts {
+		var out *s3.GetObjectOutput
+		out, err = s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.Bucket, Key: aws.String(s.key(rel))})
+		if err != nil {
+			if notFound(err) {
+				return nil, fmt.Errorf("%s%s: %w", s.Location(), rel, fs.ErrNotExist)
+			}
+			return nil, fmt.Errorf("%s%s: %w", s.Location(), rel, err)
 		}
-		return nil, fmt.Errorf("%s%s: %w", s.Location(), rel, err)
+		var data []byte
+		data, err = io.ReadAll(out.Body)
+		out.Body.Close()
+		if err == nil || ctx.Err() != nil {
+			return data, err
+		}
 	}
-	defer out.Body.Close()
-	return io.ReadAll(out.Body)
+	return nil, fmt.Errorf("%s%s: %w", s.Location(), rel, err)
 }
+
+// readAttempts bounds the downloads of an object that Read tries.
+const readAttempts = 5
 
 func notFound(err error) bool {
 	var nsk *types.NoSuchKey

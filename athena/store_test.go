@@ -470,3 +470,40 @@ func commitRunNoAbort(t *testing.T, store athena.Store, run string) error {
 	}
 	return out.Commit(context.Background(), &athena.Manifest{RunID: run, Tables: []athena.TableManifest{{Name: "t", Dir: "t", Files: []athena.FileManifest{f}}}}, "ddl of "+run)
 }
+
+// TestLocalShardOneRunAtATime: in a local directory shared by shards, a
+// second run of one shard is refused while the first lives; another shard
+// is not, and the shard is free again once its run ends.
+func TestLocalShardOneRunAtATime(t *testing.T) {
+	if !slices.Contains([]string{"linux", "darwin", "freebsd", "netbsd", "openbsd", "dragonfly"}, runtime.GOOS) {
+		t.Skip("no flock")
+	}
+	dir := t.TempDir()
+	open := func(run, shard string) (*athena.Output, error) {
+		out, err := athena.OpenStoreOutput(athena.LocalStore(dir), run, shard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, out.TakeLease(context.Background())
+	}
+	first, err := open("r1", athena.ShardLabel(0, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := open("r2", athena.ShardLabel(0, 2))
+	if !errors.Is(err, athena.ErrOutputBusy) {
+		t.Fatalf("the same shard twice: %v", err)
+	}
+	second.Abort()
+	other, err := open("r3", athena.ShardLabel(1, 2))
+	if err != nil {
+		t.Fatalf("another shard: %v", err)
+	}
+	other.Abort()
+	first.Abort()
+	again, err := open("r4", athena.ShardLabel(0, 2))
+	if err != nil {
+		t.Fatalf("after the first run: %v", err)
+	}
+	again.Abort()
+}

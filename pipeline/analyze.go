@@ -99,8 +99,10 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 			out, err = athena.OpenStoreOutput(store, res.RunID, cfg.Shard)
 			if err == nil {
 				if err = out.CheckWritable(ctx); err == nil {
-					if err = checkMixing(ctx, store, cfg.Shard); err == nil {
-						err = out.CheckOwned(ctx, tableDirs()...)
+					if err = out.TakeLease(ctx); err == nil {
+						if err = checkMixing(ctx, store, cfg.Shard); err == nil {
+							err = out.CheckOwned(ctx, tableDirs()...)
+						}
 					}
 				}
 				if err != nil {

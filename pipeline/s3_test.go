@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -460,5 +461,61 @@ func TestS3OutputCheckedFirst(t *testing.T) {
 	err = rerun()
 	if err == nil || !strings.Contains(err.Error(), "s3://out/y/flows/region=us-east-1/date=2026-01-01/copied.parquet was not written by flowlens") || read.Load() != 0 {
 		t.Fatalf("a foreign file under the flows table: %v, %d inputs read", err, read.Load())
+	}
+}
+
+// racingStore is an S3 store on which another run puts its lease just
+// after this run puts its own, within the pause before reading it back.
+type racingStore struct {
+	*athena.S3Store
+	srv *s3test.Server
+	t   *testing.T
+}
+
+func (s *racingStore) Put(ctx context.Context, rel, path string) error {
+	err := s.S3Store.Put(ctx, rel, path)
+	if rel == "_run-in-progress.json" {
+		s.srv.Put(s.t, s.Bucket, s.Prefix+rel, fmt.Appendf(nil, `{"run_id":"other","host":"h2","pid":7,"refreshed":%q}`, time.Now().UTC().Format(time.RFC3339Nano)))
+	}
+	return err
+}
+
+// TestS3OneRunAtATime: a run into an S3 location another live run holds
+// fails before reading anything, naming that run; once it is gone, or its
+// lease has gone unrefreshed for minutes (killed), a run proceeds. Of two
+// runs that put their leases at once, the one whose lease was overwritten
+// gives way.
+func TestS3OneRunAtATime(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "out")
+	srcs, err := archive.Expand([]string{"../testdata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &athena.S3Store{Client: srv.Client, Bucket: "out", Prefix: "x/", LeaseSettle: 20 * time.Millisecond}
+	analyze := func(st athena.Store) error {
+		_, err := pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, Store: st})
+		return err
+	}
+	holder, err := athena.OpenStoreOutput(store, "holder", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.TakeLease(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := analyze(store); !errors.Is(err, athena.ErrOutputBusy) || !strings.Contains(err.Error(), "run holder") {
+		t.Fatalf("beside a live run: %v", err)
+	}
+	holder.Abort()
+	if err := analyze(store); err != nil {
+		t.Fatalf("after the other run: %v", err)
+	}
+	srv.Put(t, "out", "x/_run-in-progress.json", fmt.Appendf(nil, `{"run_id":"killed","refreshed":%q}`, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano)))
+	if err := analyze(store); err != nil {
+		t.Fatalf("beside a killed run's lease: %v", err)
+	}
+	if err := analyze(&racingStore{S3Store: store, srv: srv, t: t}); !errors.Is(err, athena.ErrOutputBusy) || !strings.Contains(err.Error(), "run other") {
+		t.Fatalf("racing another run: %v", err)
 	}
 }

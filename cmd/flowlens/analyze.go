@@ -54,7 +54,8 @@ leaves the previous output as it was, and a rerun replaces it. One run at a
 time writes DIR (a second fails at once), and a run refuses a DIR holding
 files under flows/, aggregates/ or findings/ that it did not write. With --out
 s3://bucket/prefix/ the same files are uploaded (multipart for large ones,
---sse to encrypt) and the manifest last. With --shard I/N a run reads its
+--sse to encrypt) and the manifest last; a lease object keeps a second run
+out of the location while one runs. With --shard I/N a run reads its
 share of the objects and adds uniquely named files to the same tables
 (_manifest.shard-I-of-N.json): N runs, on as many machines, make one output.
 
