@@ -182,7 +182,7 @@ func TestFaultyInputs(t *testing.T) {
 		archive.FileSource(writeFile(t, dir, "j-duplicate-field.log", []byte("version srcaddr dstaddr SRCADDR\n2 1.1.1.1 2.2.2.2 3.3.3.3\n")), 0),
 		archive.FileSource(writeFile(t, dir, "k-not-a-flow-log.parquet", []byte("PAR1\x15\x04\x15\x80\n\x00\x01 binary\nPAR1")), 0),
 		archive.FileSource(writeFile(t, dir, "l-small-truncated.log.gz", smallTruncated), 0),
-		archive.FileSource(writeFile(t, dir, "m-not-a-flow-log.bz2", []byte("BZh91AY&SY\x8f\x1e\x01\x02 x\nnot a record\n1 2 3\n")), 0),
+		archive.FileSource(writeFile(t, dir, "m-not-a-flow-log.dat", []byte("\x01\x02 x\nnot a record\n1 2 3\n")), 0),
 	}
 	results, texts := collect(t, srcs, archive.Options{Jobs: 3, BlockBytes: 64 << 10})
 	want := []struct {
@@ -203,7 +203,7 @@ func TestFaultyInputs(t *testing.T) {
 	}
 	// A file no line of which is a record fails, whatever its lines; a
 	// Parquet file fails saying so.
-	if r := results[12]; r.Err == nil || !strings.Contains(r.Err.Error(), "no line is a flow-log record (3 invalid lines)") {
+	if r := results[12]; r.Err == nil || !strings.Contains(r.Err.Error(), "no line is a flow-log record (3 invalid lines); a file without a header line is read in the default format: give its fields with --format") {
 		t.Errorf("not a flow log: error %v", r.Err)
 	}
 	if r := results[10]; r.Err == nil || !strings.Contains(r.Err.Error(), "a Parquet file") {
@@ -249,6 +249,28 @@ func TestFaultyInputs(t *testing.T) {
 	}
 	if results[8].Kind != parser.InputS3Text || results[7].Kind != parser.InputEmpty {
 		t.Errorf("kinds %v %v", results[7].Kind, results[8].Kind)
+	}
+}
+
+// TestOtherCompressionsNamed: a file in a compression flowlens does not
+// read fails naming it and the tool that reads it, not as invalid lines.
+func TestOtherCompressionsNamed(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a.log.bz2": "BZh91AY&SY\x8f\x1e", "a.log.zst": "\x28\xb5\x2f\xfd\x00\x58",
+		"a.log.xz": "\xfd7zXZ\x00\x00", "a.zip": "PK\x03\x04\x14\x00",
+	}
+	var srcs []archive.Source
+	for name, data := range files {
+		srcs = append(srcs, archive.FileSource(writeFile(t, dir, name, []byte(data+"\n2 1 eni-1 10.0.0.1\n")), 0))
+	}
+	results, _ := collect(t, srcs, archive.Options{})
+	want := map[string]string{"a.log.bz2": "a bzip2 file", "a.log.zst": "a zstd file", "a.log.xz": "an xz file", "a.zip": "a zip archive"}
+	for i, r := range results {
+		name := filepath.Base(srcs[i].Name)
+		if r.Err == nil || !strings.Contains(r.Err.Error(), want[name]) || r.Stats.Invalid != 0 {
+			t.Errorf("%s: %v, %d invalid lines", name, r.Err, r.Stats.Invalid)
+		}
 	}
 }
 
@@ -490,6 +512,24 @@ func TestExpand(t *testing.T) {
 		if srcs, err := archive.Expand(args); err != nil || len(srcs) != 1 {
 			t.Errorf("Expand(%v) = %d sources, %v; want the one file", args, len(srcs), err)
 		}
+	}
+
+	// An earlier run's output under the inputs (a shard's too) is left
+	// out and named; one named as an input is an error.
+	for _, m := range []string{"prev/_manifest.json", "prev/flows/part.parquet", "shard/_manifest.shard-0000-of-0002.json", "shard/report.html"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(m)), 0o755)
+		writeFile(t, dir, m, []byte("x"))
+	}
+	srcs, outputs, err := archive.ExpandInputs([]string{dir}, filepath.Join(dir, "out"))
+	names = names[:0]
+	for _, s := range srcs {
+		names = append(names, strings.TrimPrefix(s.Name, dir+"/"))
+	}
+	if err != nil || strings.Join(names, ",") != "a.log.gz,b.log,linkdir/linked.log,sub/c.log" || !slices.Equal(outputs, []string{filepath.Join(dir, "prev"), filepath.Join(dir, "shard")}) {
+		t.Errorf("beside earlier outputs: %v, outputs %v, %v", names, outputs, err)
+	}
+	if _, err := archive.Expand([]string{filepath.Join(dir, "prev")}); err == nil || !strings.Contains(err.Error(), "is a flowlens output") {
+		t.Errorf("an output as the input: %v", err)
 	}
 }
 

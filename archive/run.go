@@ -142,6 +142,18 @@ type errSink struct{ err error }
 func (e errSink) Error() string { return e.err.Error() }
 func (e errSink) Unwrap() error { return e.err }
 
+// otherCompressions are the compressed formats recognised to be refused
+// by name, rather than read as lines that are not records.
+var otherCompressions = []struct {
+	name, tool string
+	magic      []byte
+}{
+	{"a bzip2 file", "bunzip2", []byte("BZh")},
+	{"a zstd file", "unzstd", []byte{0x28, 0xb5, 0x2f, 0xfd}},
+	{"an xz file", "unxz", []byte{0xfd, '7', 'z', 'X', 'Z', 0}},
+	{"a zip archive", "unzip", []byte("PK\x03\x04")},
+}
+
 // read processes one input. Errors of the input go into res.Err; the returned
 // error is a sink failure or cancellation, which stops the run.
 func (r *runner) read(ctx context.Context, idx int, src *Source, res *Result) error {
@@ -150,6 +162,9 @@ func (r *runner) read(ctx context.Context, idx int, src *Source, res *Result) er
 		// Not a flow log at all (a Parquet or bzip2 file, an output of
 		// ours among the inputs): a failure, not a run of bad lines.
 		err = fmt.Errorf("no line is a flow-log record (%d invalid lines)", res.Stats.Invalid)
+		if res.Kind != parser.InputS3Text && res.Kind != parser.InputSubscription && r.opts.Format == nil {
+			err = fmt.Errorf("%w; a file without a header line is read in the default format: give its fields with --format", err)
+		}
 	}
 	var se errSink
 	switch {
@@ -212,6 +227,11 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 	}
 	if bytes.HasPrefix(head, []byte("PAR1")) {
 		return errors.New("a Parquet file (flow logs delivered in Parquet): flowlens reads the text format, plain or gzip")
+	}
+	for _, c := range otherCompressions {
+		if bytes.HasPrefix(head, c.magic) {
+			return fmt.Errorf("%s: flowlens reads flow logs as text, plain or gzip; decompress it first (%s)", c.name, c.tool)
+		}
 	}
 	// Blank lines before the first are skipped and counted, so that a
 	// header after them is the file's header.

@@ -40,6 +40,15 @@ func FileSource(path string, size int64) Source {
 // symbolic links to files and directories are followed, each directory
 // walked once. An argument that matches nothing is an error.
 func Expand(args []string, skip ...string) ([]Source, error) {
+	srcs, _, err := ExpandInputs(args, skip...)
+	return srcs, err
+}
+
+// ExpandInputs is Expand, which also leaves out the flowlens outputs found
+// while walking (directories holding a manifest: an earlier run's output
+// under the inputs' directory would be read as inputs), and returns them.
+// A directory named as an argument that is an output is an error.
+func ExpandInputs(args []string, skip ...string) ([]Source, []string, error) {
 	e := expander{seen: map[any]bool{}, walked: map[string]bool{}, skip: map[string]bool{}}
 	for _, d := range skip {
 		if real, err := realPath(d); err == nil {
@@ -51,10 +60,10 @@ func Expand(args []string, skip ...string) ([]Source, error) {
 		if strings.ContainsAny(arg, "*?[") {
 			m, err := filepath.Glob(arg)
 			if err != nil {
-				return nil, fmt.Errorf("bad glob pattern %q: %w", arg, err)
+				return nil, nil, fmt.Errorf("bad glob pattern %q: %w", arg, err)
 			}
 			if len(m) == 0 {
-				return nil, fmt.Errorf("no input matches %q", arg)
+				return nil, nil, fmt.Errorf("no input matches %q", arg)
 			}
 			paths = m
 		}
@@ -62,35 +71,49 @@ func Expand(args []string, skip ...string) ([]Source, error) {
 			p = filepath.Clean(p)
 			st, err := os.Stat(p)
 			if err != nil {
-				return nil, fmt.Errorf("cannot read input %q: %w", p, err)
+				return nil, nil, fmt.Errorf("cannot read input %q: %w", p, err)
 			}
 			if !st.IsDir() {
 				e.add(p, st)
 				continue
+			}
+			if isOutput(p) {
+				return nil, nil, fmt.Errorf("directory %q is a flowlens output (it holds a manifest), not flow logs", p)
 			}
 			if real, err := realPath(p); err == nil && e.walked[real] {
 				continue // walked already, through another argument or a link
 			}
 			n := e.found
 			if err := e.walk(p); err != nil {
-				return nil, fmt.Errorf("cannot walk directory %q: %w", p, err)
+				return nil, nil, fmt.Errorf("cannot walk directory %q: %w", p, err)
 			}
 			if e.found == n {
-				return nil, fmt.Errorf("directory %q holds no files", p)
+				return nil, nil, fmt.Errorf("directory %q holds no files", p)
 			}
 		}
 	}
 	slices.SortFunc(e.out, func(a, b Source) int { return strings.Compare(a.Name, b.Name) })
-	return e.out, nil
+	return e.out, e.outputs, nil
+}
+
+// isOutput reports whether dir holds a flowlens manifest (athena's
+// _manifest.json, or a shard's _manifest.shard-I-of-N.json).
+func isOutput(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, "_manifest.json")); err == nil {
+		return true
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, "_manifest.shard-*.json"))
+	return len(m) > 0
 }
 
 // expander collects the files of Expand.
 type expander struct {
-	out    []Source
-	found  int             // files met, added or not
-	seen   map[any]bool    // the files added (fileID)
-	walked map[string]bool // real paths of the directories walked
-	skip   map[string]bool // real paths of the directories not to walk
+	out     []Source
+	found   int             // files met, added or not
+	seen    map[any]bool    // the files added (fileID)
+	walked  map[string]bool // real paths of the directories walked
+	skip    map[string]bool // real paths of the directories not to walk
+	outputs []string        // the flowlens outputs left out
 }
 
 // add adds the file at path unless it was added already, by this path or
@@ -113,6 +136,10 @@ func (e *expander) walk(dir string) error {
 		return nil
 	}
 	e.walked[real] = true
+	if isOutput(dir) { // reached through a link
+		e.outputs = append(e.outputs, dir)
+		return nil
+	}
 	// The trailing separator makes WalkDir enter dir when it is a link.
 	return filepath.WalkDir(dir+string(filepath.Separator), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -138,6 +165,10 @@ func (e *expander) walk(dir string) error {
 				return filepath.SkipDir
 			}
 			e.walked[real] = true
+			if isOutput(path) {
+				e.outputs = append(e.outputs, path)
+				return filepath.SkipDir
+			}
 		case d.Type().IsRegular():
 			info, err := d.Info()
 			if err != nil {

@@ -208,9 +208,12 @@ func (f *s3Flags) sources(ctx context.Context, args []string, downloads int, log
 		if !f.startT.IsZero() || len(f.accountList) > 0 || len(f.regionFilterSet) > 0 {
 			return nil, fmt.Errorf("--start, --end, --account and --region select S3 objects; local inputs are taken whole")
 		}
-		srcs, err := archive.Expand(local, skip...)
+		srcs, outputs, err := archive.ExpandInputs(local, skip...)
 		if err != nil {
 			return nil, err
+		}
+		for _, o := range outputs {
+			log.Warn("not read: a flowlens output, not flow logs", "directory", o)
 		}
 		out = append(out, srcs...)
 	}
