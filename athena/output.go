@@ -135,7 +135,8 @@ func OpenOutput(dir, runID string, paths ...string) (o *Output, err error) {
 }
 
 // checkOwned checks that every file under paths in dir is listed by prev,
-// the manifest of the output there (nil when there is none).
+// the manifest of the output there (nil when there is none), or hidden
+// (Commit keeps those).
 func checkOwned(dir string, prev *Manifest, paths []string) error {
 	listed := map[string]bool{}
 	if prev != nil {
@@ -159,7 +160,7 @@ func checkOwned(dir string, prev *Manifest, paths []string) error {
 			if err != nil {
 				return err
 			}
-			if !listed[filepath.ToSlash(rel)] {
+			if !listed[filepath.ToSlash(rel)] && !hiddenPath(filepath.ToSlash(rel)) {
 				return fmt.Errorf("%s was not written by flowlens (%s lists no such file), and committing would remove it: move it, or write to another directory", path, ManifestName)
 			}
 			return nil
@@ -169,6 +170,38 @@ func checkOwned(dir string, prev *Manifest, paths []string) error {
 		}
 	}
 	return nil
+}
+
+// keepHidden copies the hidden files (a name starting with '.' or '_', as
+// .DS_Store or _SUCCESS: Athena skips them, and flowlens did not write
+// them) of the table directory dir into its staged replacement, so that
+// the swap keeps them. Copies, not moves: a commit cut off and undone
+// leaves the originals where they were.
+func (o *Output) keepHidden(dir string) error {
+	root := filepath.Join(o.Dir, filepath.FromSlash(dir))
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil && errors.Is(err, fs.ErrNotExist) && path == root:
+			return nil
+		case err != nil:
+			return err
+		case d.IsDir():
+			return nil
+		}
+		rel, err := filepath.Rel(o.Dir, path)
+		if err != nil || !hiddenPath(filepath.ToSlash(rel)) {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		to := o.path(filepath.ToSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(to, data, 0o644)
+	})
 }
 
 // unlock releases the output directory's lock.
@@ -249,6 +282,11 @@ func (o *Output) Commit(ctx context.Context, m *Manifest, ddl string) (err error
 	sort.Strings(sorted)
 	if err := checkOwned(o.Dir, prev, sorted); err != nil {
 		return err
+	}
+	for _, dir := range sorted {
+		if err := o.keepHidden(dir); err != nil {
+			return err
+		}
 	}
 	old := filepath.Join(o.Dir, oldPrefix+o.RunID)
 	if err := os.MkdirAll(old, 0o755); err != nil {

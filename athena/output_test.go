@@ -115,6 +115,35 @@ func TestForeignFilesKept(t *testing.T) {
 	}
 }
 
+// TestHiddenFilesKept: hidden files under a table (.DS_Store from a file
+// browser, _SUCCESS from another tool), which Athena skips, neither block
+// a rerun nor are lost when it swaps the table in.
+func TestHiddenFilesKept(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := commitFlows(t, dir, 100); err != nil {
+		t.Fatal(err)
+	}
+	hidden := []string{filepath.Join(dir, "flows", "_SUCCESS"), filepath.Join(dir, "flows", "region=x", ".DS_Store"), filepath.Join(dir, "flows", ".spark", "part-0")}
+	for _, h := range hidden {
+		os.MkdirAll(filepath.Dir(h), 0o755)
+		if err := os.WriteFile(h, []byte("not flowlens's"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := commitFlows(t, dir, 50)
+	if err != nil {
+		t.Fatalf("rerun beside hidden files: %v", err)
+	}
+	for _, h := range hidden {
+		if data, err := os.ReadFile(h); err != nil || string(data) != "not flowlens's" {
+			t.Errorf("%s after the rerun: %q, %v", h, data, err)
+		}
+	}
+	if m.Tables[0].Files[0].Rows != 50 {
+		t.Errorf("the rerun's table: %+v", m.Tables[0].Files)
+	}
+}
+
 // TestRecoveredIsReported: what opening an output cleans up after
 // interrupted runs is said, not done silently.
 func TestRecoveredIsReported(t *testing.T) {
