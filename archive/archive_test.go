@@ -329,7 +329,7 @@ func TestOtherHeaderInside(t *testing.T) {
 				lines = append(lines, line)
 			}
 		}
-		if !slices.Equal(lines, c.switches) {
+		if !slices.Equal(lines, c.switches) || r.Switches != int64(len(c.switches)) {
 			t.Errorf("%s: format switches reported at lines %v, want %v (warnings %q)", c.name, lines, c.switches, r.Warnings)
 		}
 	}
@@ -351,7 +351,7 @@ func TestHeaderSwitchesBounded(t *testing.T) {
 	src := archive.FileSource(writeFile(t, t.TempDir(), "switching.log", []byte(text.String())), 0)
 	results, _ := collect(t, []archive.Source{src}, archive.Options{MaxSamples: 5})
 	r := results[0]
-	if r.Err != nil || r.Stats.Records != 30 || r.Stats.Invalid != 0 {
+	if r.Err != nil || r.Stats.Records != 30 || r.Stats.Invalid != 0 || r.Switches != 29 {
 		t.Fatalf("%d records, %d invalid, error %v", r.Stats.Records, r.Stats.Invalid, r.Err)
 	}
 	if len(r.Warnings) != 6 || !strings.HasPrefix(r.Warnings[4], "line 11: a header naming other fields") || r.Warnings[5] != "24 more headers naming other fields, the last at line 59" {

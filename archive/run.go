@@ -76,7 +76,8 @@ type Result struct {
 	Source      string
 	Input       int // the index of the source in Run's list
 	Kind        parser.InputKind
-	Format      *parser.Format
+	Format      *parser.Format // the first format read
+	Switches    int64          // headers naming other fields, each switching the format
 	Compressed  bool
 	StoredBytes int64 // bytes read from storage
 	TextBytes   int64 // bytes of decompressed text
@@ -400,6 +401,7 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		}
 		r.bufs.put(blk.buf)
 	}
+	res.Switches = switches
 	if more := switches - int64(r.opts.MaxSamples); more > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d more headers naming other fields, the last at line %d", more, lastSwitch))
 	}

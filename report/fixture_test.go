@@ -17,6 +17,7 @@ import (
 	"github.com/flowlens/flowlens/athena"
 	"github.com/flowlens/flowlens/bench"
 	"github.com/flowlens/flowlens/detect"
+	"github.com/flowlens/flowlens/parser"
 	"github.com/flowlens/flowlens/pipeline"
 	"github.com/flowlens/flowlens/report"
 )
@@ -49,7 +50,10 @@ func TestMain(m *testing.M) {
 // has something to show: interfaces with NODATA and SKIPDATA records, an
 // invalid line, and an input truncated half way through its gzip stream.
 const (
-	gapsFile      = "gaps.log"
+	gapsFile = "gaps.log"
+	// gapsSwitch is the gaps file's second header (its fifth line), which
+	// switches the last two fields.
+	gapsSwitch    = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status action"
 	truncatedFile = "truncated.log.gz"
 	nodataIface   = "eni-0aaaaaaaaaaaaaaa1"
 	skipdataIface = "eni-0bbbbbbbbbbbbbbb2"
@@ -101,21 +105,23 @@ func build() (fixtureOut, error) {
 	return fixtureOut{dir: out, report: path, html: string(page), manifest: res.Manifest, inputs: srcs}, nil
 }
 
-// writeExtraInputs writes the gaps file (default format, no header) and a
-// truncated copy of the first gzip input of corpus into dir.
+// writeExtraInputs writes the gaps file (default format, then a header
+// switching its last two fields) and a truncated copy of the first gzip
+// input of corpus into dir.
 func writeExtraInputs(dir, corpus string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	start := time.Date(2026, 11, 1, 0, 10, 0, 0, time.UTC).Unix()
-	var lines []string
+	lines := []string{parser.DefaultFormat().Header()}
 	for i := range 3 {
 		s := start + int64(i)*60
 		lines = append(lines, fmt.Sprintf("2 123456789012 %s - - - - - - - %d %d - NODATA", nodataIface, s, s+60))
 	}
+	lines = append(lines, gapsSwitch)
 	for i := range 2 {
 		s := start + int64(i)*60
-		lines = append(lines, fmt.Sprintf("2 123456789012 %s - - - - - - - %d %d - SKIPDATA", skipdataIface, s, s+60))
+		lines = append(lines, fmt.Sprintf("2 123456789012 %s - - - - - - - %d %d SKIPDATA -", skipdataIface, s, s+60))
 	}
 	lines = append(lines, "not a flow log record")
 	if err := os.WriteFile(filepath.Join(dir, gapsFile), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {

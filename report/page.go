@@ -46,6 +46,8 @@ type view struct {
 	Facts         []card
 	Failed        []inputRow
 	FailedMore    int
+	Warned        []inputRow // an input's warning each (Error holds it)
+	WarnedMore    int
 	Invalid       []inputRow
 	InvalidInputs int
 }
@@ -205,6 +207,13 @@ func dataQuality(v *view, d *data) {
 				v.Failed = append(v.Failed, inputRow{Path: in.Path, Error: in.Error})
 			} else {
 				v.FailedMore++
+			}
+		}
+		for _, w := range in.Warnings {
+			if len(v.Warned) < maxFailedListed {
+				v.Warned = append(v.Warned, inputRow{Path: in.Path, Error: w})
+			} else {
+				v.WarnedMore++
 			}
 		}
 		if in.InvalidLines > 0 {

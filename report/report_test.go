@@ -263,6 +263,11 @@ func TestDataQuality(t *testing.T) {
 	if fmt.Sprint(rows) != fmt.Sprint(failed) {
 		t.Errorf("failed inputs listed %v, manifest %v", rows, failed)
 	}
+	// The switch of format inside the gaps file is the one warning.
+	warned := regexpRows(f.html, "warned")
+	if len(warned) != 1 || !strings.HasSuffix(warned[0][0], gapsFile) || !strings.HasPrefix(warned[0][1], "line 5: a header naming other fields") {
+		t.Errorf("input warnings %v, want the gaps file's switch of format at line 5", warned)
+	}
 	invalid := regexpRows(f.html, "invalid")
 	if len(invalid) != 1 || !strings.HasSuffix(invalid[0][0], gapsFile) || invalid[0][2] != "1" {
 		t.Errorf("inputs with invalid lines %v, want %s with 1", invalid, gapsFile)

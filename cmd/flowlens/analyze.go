@@ -368,6 +368,12 @@ func printResults(w io.Writer, results []archive.Result) {
 		if r.Format != nil {
 			format = fmt.Sprintf("%s v%d", r.Format.Source, r.Format.Version())
 		}
+		switch {
+		case r.Switches == 1:
+			format += " +1 switch"
+		case r.Switches > 1:
+			format += fmt.Sprintf(" +%d switches", r.Switches)
+		}
 		status := "ok"
 		if r.Err != nil {
 			status = "FAILED"
