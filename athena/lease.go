@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,20 +39,17 @@ type leaseRecord struct {
 	Refreshed time.Time `json:"refreshed"`
 }
 
-// runLease is a lease held: stop ends its refreshes and gives it up.
+// runLease is a lease held: check says whether it still is (before a
+// commit), release ends its refreshes and gives it up.
 type runLease struct {
-	stop func()
-}
-
-func (l *runLease) release() {
-	if l != nil {
-		l.stop()
-	}
+	check   func(ctx context.Context) error
+	release func()
 }
 
 // TakeLease takes the output's lease for the run, or fails naming the run
 // that holds it. Outputs in a directory are locked when opened. Abort
-// gives the lease up.
+// gives the lease up. Ages are judged on the clocks of the hosts, which
+// must agree within a minute or so (NTP).
 func (o *Output) TakeLease(ctx context.Context) error {
 	if o.store == nil || o.lease != nil {
 		return nil
@@ -61,50 +59,89 @@ func (o *Output) TakeLease(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", ls, err)
 		}
-		o.lease = &runLease{stop: func() { closeLock(f) }}
+		o.lease = &runLease{check: func(context.Context) error { return nil }, release: func() { closeLock(f) }}
 		return nil
 	}
-	name := o.ShardName(leaseName)
 	host, _ := os.Hostname()
-	mine := leaseRecord{RunID: o.RunID, Host: host, PID: os.Getpid()}
-	held := func(ctx context.Context) (*leaseRecord, error) {
-		data, err := o.store.Read(ctx, name)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		var l leaseRecord
-		if json.Unmarshal(data, &l) != nil {
-			return nil, nil // not a lease: ours replaces it
-		}
-		return &l, nil
+	l := &s3Lease{o: o, name: o.ShardName(leaseName), mine: leaseRecord{RunID: o.RunID, Host: host, PID: os.Getpid()}}
+	if err := l.take(ctx); err != nil {
+		return err
 	}
-	busy := func(l *leaseRecord) error {
-		return fmt.Errorf("%w: run %s (host %s, pid %d) holds %s, refreshed %s ago; a lease not refreshed for %s is taken over",
-			ErrOutputBusy, l.RunID, l.Host, l.PID, locate(o.store, name), time.Since(l.Refreshed).Round(time.Second), leaseStale)
+	o.lease = &runLease{check: l.check, release: l.release}
+	return nil
+}
+
+// checkLease fails when another run has taken the output's lease (this
+// run's refreshes failed for minutes, or two runs put theirs at once and
+// this one's was overwritten): committing would mix the two runs' files.
+func (o *Output) checkLease(ctx context.Context) error {
+	if o.lease == nil {
+		return nil
 	}
-	l, err := held(ctx)
+	return o.lease.check(ctx)
+}
+
+// s3Lease is a lease object in a store without locks.
+type s3Lease struct {
+	o      *Output
+	name   string
+	mine   leaseRecord
+	lost   atomic.Pointer[leaseRecord] // the run that took the lease over
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// held returns the lease in the store: nil when there is none (or an
+// object that is not a lease, which a put replaces).
+func (l *s3Lease) held(ctx context.Context) (*leaseRecord, error) {
+	data, err := l.o.store.Read(ctx, l.name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r leaseRecord
+	if json.Unmarshal(data, &r) != nil {
+		return nil, nil
+	}
+	return &r, nil
+}
+
+func (l *s3Lease) busy(r *leaseRecord) error {
+	return fmt.Errorf("%w: run %s (host %s, pid %d) holds %s, refreshed %s ago; a lease not refreshed for %s is taken over",
+		ErrOutputBusy, r.RunID, r.Host, r.PID, locate(l.o.store, l.name), time.Since(r.Refreshed).Round(time.Second), leaseStale)
+}
+
+func (l *s3Lease) put(ctx context.Context) error {
+	l.mine.Refreshed = time.Now().UTC()
+	data, err := json.Marshal(l.mine)
 	if err != nil {
 		return err
 	}
-	if l != nil && l.RunID != o.RunID && time.Since(l.Refreshed) < leaseStale {
-		return busy(l)
-	}
-	put := func(ctx context.Context) error {
-		mine.Refreshed = time.Now().UTC()
-		data, err := json.Marshal(mine)
-		if err != nil {
-			return err
-		}
-		return putTemp(ctx, o.store, name, data)
-	}
-	if err := put(ctx); err != nil {
+	return putTemp(ctx, l.o.store, l.name, data)
+}
+
+// take puts the lease unless another run's is fresh, and reads it back
+// after the settle pause; on failure it leaves no lease of its own.
+func (l *s3Lease) take(ctx context.Context) (err error) {
+	r, err := l.held(ctx)
+	if err != nil {
 		return err
 	}
+	if r != nil && r.RunID != l.mine.RunID && time.Since(r.Refreshed) < leaseStale {
+		return l.busy(r)
+	}
+	if err := l.put(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			l.giveUp(ctx)
+		}
+	}()
 	settle := DefaultLeaseSettle
-	if s, ok := o.store.(interface{ leaseSettle() time.Duration }); ok {
+	if s, ok := l.o.store.(interface{ leaseSettle() time.Duration }); ok {
 		settle = s.leaseSettle()
 	}
 	select {
@@ -112,18 +149,18 @@ func (o *Output) TakeLease(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if l, err = held(ctx); err != nil {
+	if r, err = l.held(ctx); err != nil {
 		return err
 	}
-	if l == nil || l.RunID != o.RunID {
-		if l == nil {
-			l = &leaseRecord{RunID: "unknown", Refreshed: time.Now()}
+	if r == nil || r.RunID != l.mine.RunID {
+		if r == nil {
+			r = &leaseRecord{RunID: "unknown", Refreshed: time.Now()}
 		}
-		return busy(l)
+		return l.busy(r)
 	}
 	refresh, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() {
+	l.cancel = cancel
+	l.wg.Go(func() {
 		tick := time.NewTicker(leaseRefresh)
 		defer tick.Stop()
 		for {
@@ -131,20 +168,54 @@ func (o *Output) TakeLease(ctx context.Context) error {
 			case <-refresh.Done():
 				return
 			case <-tick.C:
-				put(refresh) // a refresh missed is retried at the next tick
+			}
+			// Read first: a lease another run holds now is not put back.
+			r, err := l.held(refresh)
+			switch {
+			case err != nil: // retried at the next tick
+			case r != nil && r.RunID != l.mine.RunID:
+				l.lost.Store(r)
+				return
+			default:
+				l.put(refresh)
 			}
 		}
 	})
-	o.lease = &runLease{stop: func() {
-		cancel()
-		wg.Wait()
-		quiet, done := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer done()
-		if l, err := held(quiet); err == nil && l != nil && l.RunID == o.RunID {
-			o.store.Delete(quiet, []string{name})
-		}
-	}}
 	return nil
+}
+
+// check fails when the lease is another run's now.
+func (l *s3Lease) check(ctx context.Context) error {
+	if r := l.lost.Load(); r != nil {
+		return l.busy(r)
+	}
+	r, err := l.held(ctx)
+	if err != nil {
+		return err
+	}
+	if r != nil && r.RunID != l.mine.RunID {
+		l.lost.Store(r)
+		return l.busy(r)
+	}
+	return nil
+}
+
+// release stops the refreshes and deletes the lease if it is still ours.
+func (l *s3Lease) release() {
+	if l.cancel != nil {
+		l.cancel()
+		l.wg.Wait()
+	}
+	l.giveUp(context.Background())
+}
+
+// giveUp deletes the lease if it is this run's.
+func (l *s3Lease) giveUp(ctx context.Context) {
+	quiet, done := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer done()
+	if r, err := l.held(quiet); err == nil && r != nil && r.RunID == l.mine.RunID {
+		l.o.store.Delete(quiet, []string{l.name})
+	}
 }
 
 // putTemp puts data as rel through a temporary file (the staging directory

@@ -230,8 +230,10 @@ func (o *Output) path(rel string) string { return filepath.Join(o.staging, filep
 // Abort removes everything the run staged and releases the directory.
 func (o *Output) Abort() error {
 	defer o.unlock()
-	o.lease.release()
-	o.lease = nil
+	if o.lease != nil {
+		o.lease.release()
+		o.lease = nil
+	}
 	return o.removeStaging()
 }
 

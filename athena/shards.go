@@ -101,21 +101,23 @@ func merge(m, s *Manifest) {
 }
 
 // OutputFilesPrefix begins the names of the files at the top of an output
-// that say whose it is: manifests and commit markers, of a run or of a
-// sharded job's shards (_manifest.shard-I-of-N.json).
+// that say whose it is: manifests, commit markers and leases of running
+// runs, of a run or of a sharded job's shards
+// (_manifest.shard-I-of-N.json).
 const OutputFilesPrefix = "_"
 
 // OtherOutput returns the first of names (a store's top-level files) that
 // belongs to an output a run of shard (a ShardLabel, or "" for an unsharded
 // run) would count records twice with, or "": for a shard, an unsharded
-// run's manifest or commit marker, or a shard's of a job split into
-// another number of shards; for an unsharded run, any shard's.
+// run's manifest, commit marker or lease (a run in progress), or a shard's
+// of a job split into another number of shards; for an unsharded run, any
+// shard's.
 func OtherOutput(names []string, shard string) string {
 	_, count, _ := strings.Cut(shard, "-of-")
 	for _, n := range names {
 		isShards := strings.Contains(n, ".shard-")
 		switch {
-		case !isManifestName(n) && !isMarkerName(n):
+		case !isManifestName(n) && !isMarkerName(n) && n != leaseName && !strings.HasPrefix(n, shardsPrefix(leaseName)):
 		case shard == "" && isShards:
 			return n
 		case shard != "" && (!isShards || !strings.HasSuffix(n, "-of-"+count+".json")):

@@ -261,7 +261,8 @@ func hiddenPath(rel string) bool {
 // ShardLabel formats shard i of n (0-based) for file names.
 func ShardLabel(i, n int) string { return fmt.Sprintf("shard-%04d-of-%04d", i, n) }
 
-// storeCommit commits into o.store: the previous manifest of this shard is
+// storeCommit commits into o.store, if the run still holds the output's
+// lease (TakeLease): the previous manifest of this shard is
 // deleted first, so that from then on nothing claims to be complete; then
 // the new run's own files (unique names) are put, several at once; then the
 // files whose names the previous run used too (findings.jsonl), each read
@@ -276,6 +277,9 @@ func ShardLabel(i, n int) string { return fmt.Sprintf("shard-%04d-of-%04d", i, n
 // files between the puts and the deletes; the manifest names the complete
 // set.)
 func (o *Output) storeCommit(ctx context.Context, m *Manifest, ddl string) (err error) {
+	if err := o.checkLease(ctx); err != nil {
+		return err
+	}
 	st := o.store
 	name := o.ShardName(ManifestName)
 	marker := o.ShardName(commitMarkerName)

@@ -518,4 +518,51 @@ func TestS3OneRunAtATime(t *testing.T) {
 	if err := analyze(&racingStore{S3Store: store, srv: srv, t: t}); !errors.Is(err, athena.ErrOutputBusy) || !strings.Contains(err.Error(), "run other") {
 		t.Fatalf("racing another run: %v", err)
 	}
+	leaseLeft := func() bool {
+		_, err := store.Read(context.Background(), "_run-in-progress.json")
+		return err == nil
+	}
+	// The other run's lease stays; the run that gave way deleted nothing.
+	if data, err := store.Read(context.Background(), "_run-in-progress.json"); err != nil || !strings.Contains(string(data), `"run_id":"other"`) {
+		t.Fatalf("after giving way: lease %s, %v", data, err)
+	}
+	store.Delete(context.Background(), []string{"_run-in-progress.json"})
+
+	// Cancelled while it waits to read its lease back, a run leaves none.
+	slow := *store
+	slow.LeaseSettle = time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	cut, _ := athena.OpenStoreOutput(&slow, "cut", "")
+	if err := cut.TakeLease(ctx); !errors.Is(err, context.DeadlineExceeded) || leaseLeft() {
+		t.Fatalf("cancelled while settling: %v, lease left %v", err, leaseLeft())
+	}
+	cut.Abort()
+
+	// A run whose lease another run took over commits nothing.
+	over, _ := athena.OpenStoreOutput(store, "over", "")
+	if err := over.TakeLease(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.Put(t, "out", "x/_run-in-progress.json", fmt.Appendf(nil, `{"run_id":"newer","refreshed":%q}`, time.Now().UTC().Format(time.RFC3339Nano)))
+	before, _ := store.Read(context.Background(), athena.ManifestName)
+	if err := over.Commit(context.Background(), &athena.Manifest{RunID: "over"}, "ddl"); !errors.Is(err, athena.ErrOutputBusy) || !strings.Contains(err.Error(), "run newer") {
+		t.Fatalf("commit after losing the lease: %v", err)
+	}
+	over.Abort()
+	if after, _ := store.Read(context.Background(), athena.ManifestName); !bytes.Equal(before, after) {
+		t.Fatal("a run that lost its lease changed the manifest")
+	}
+
+	// A shard beside a running unsharded run (no manifest yet) is refused.
+	fresh := &athena.S3Store{Client: srv.Client, Bucket: "out", Prefix: "fresh/", LeaseSettle: 20 * time.Millisecond}
+	whole, _ := athena.OpenStoreOutput(fresh, "whole", "")
+	if err := whole.TakeLease(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Abort()
+	_, err = pipeline.Analyze(context.Background(), pipeline.Config{Inputs: srcs, Store: fresh, Shard: athena.ShardLabel(0, 2)})
+	if err == nil || !strings.Contains(err.Error(), "_run-in-progress.json") {
+		t.Fatalf("a shard beside a running unsharded run: %v", err)
+	}
 }
