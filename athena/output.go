@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -160,7 +161,9 @@ func checkOwned(dir string, prev *Manifest, paths []string) error {
 			if err != nil {
 				return err
 			}
-			if !listed[filepath.ToSlash(rel)] && !hiddenPath(filepath.ToSlash(rel)) {
+			// Hidden regular files are kept by Commit (keepHidden); a
+			// hidden link, pipe or device is not.
+			if !listed[filepath.ToSlash(rel)] && !(hiddenPath(filepath.ToSlash(rel)) && d.Type().IsRegular()) {
 				return fmt.Errorf("%s was not written by flowlens (%s lists no such file), and committing would remove it: move it, or write to another directory", path, ManifestName)
 			}
 			return nil
@@ -172,11 +175,12 @@ func checkOwned(dir string, prev *Manifest, paths []string) error {
 	return nil
 }
 
-// keepHidden copies the hidden files (a name starting with '.' or '_', as
-// .DS_Store or _SUCCESS: Athena skips them, and flowlens did not write
-// them) of the table directory dir into its staged replacement, so that
-// the swap keeps them. Copies, not moves: a commit cut off and undone
-// leaves the originals where they were.
+// keepHidden links the hidden regular files (a name starting with '.' or
+// '_', as .DS_Store or _SUCCESS: Athena skips them, and flowlens did not
+// write them) of the table directory dir into its staged replacement, so
+// that the swap keeps them: hard links (copies where the file system has
+// none), not moves, so that a commit cut off and undone leaves the
+// originals where they were.
 func (o *Output) keepHidden(dir string) error {
 	root := filepath.Join(o.Dir, filepath.FromSlash(dir))
 	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -185,23 +189,41 @@ func (o *Output) keepHidden(dir string) error {
 			return nil
 		case err != nil:
 			return err
-		case d.IsDir():
+		case !d.Type().IsRegular():
 			return nil
 		}
 		rel, err := filepath.Rel(o.Dir, path)
 		if err != nil || !hiddenPath(filepath.ToSlash(rel)) {
 			return err
 		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
 		to := o.path(filepath.ToSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 			return err
 		}
-		return os.WriteFile(to, data, 0o644)
+		if os.Link(path, to) == nil {
+			return nil
+		}
+		return copyFile(path, to)
 	})
+}
+
+// copyFile copies the regular file at from to a new file to, with its mode.
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	info, err := src.Stat()
+	if err != nil {
+		return err
+	}
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, info.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(dst, src)
+	return errors.Join(err, dst.Close())
 }
 
 // unlock releases the output directory's lock.

@@ -142,6 +142,15 @@ func TestHiddenFilesKept(t *testing.T) {
 	if m.Tables[0].Files[0].Rows != 50 {
 		t.Errorf("the rerun's table: %+v", m.Tables[0].Files)
 	}
+	// A hidden link (or pipe) is not a file the commit can keep: it is
+	// refused before the run, naming it, as any foreign file.
+	link := filepath.Join(dir, "flows", ".cache")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := commitFlows(t, dir, 10); err == nil || !strings.Contains(err.Error(), link) {
+		t.Errorf("beside a hidden link: %v, want an error naming it", err)
+	}
 }
 
 // TestRecoveredIsReported: what opening an output cleans up after
