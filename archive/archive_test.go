@@ -514,21 +514,36 @@ func TestExpand(t *testing.T) {
 		}
 	}
 
-	// An earlier run's output under the inputs (a shard's too) is left
-	// out and named; one named as an input is an error.
-	for _, m := range []string{"prev/_manifest.json", "prev/flows/part.parquet", "shard/_manifest.shard-0000-of-0002.json", "shard/report.html"} {
-		os.MkdirAll(filepath.Join(dir, filepath.Dir(m)), 0o755)
-		writeFile(t, dir, m, []byte("x"))
+	// The files of an earlier run's output under the inputs (a shard's
+	// too), as its manifest names them, are left out and the output named;
+	// logs beside an output are read, and a file named _manifest.json that
+	// is no flowlens manifest changes nothing. A directory holding only an
+	// output is an error saying so.
+	files := map[string]string{
+		"prev/_manifest.json":                     `{"run_id":"r1","tables":[{"dir":"flows"}]}`,
+		"prev/flows/part.parquet":                 "x",
+		"prev/athena.sql":                         "x",
+		"prev/AWSLogs/beside.log":                 "x",
+		"shard/_manifest.shard-0000-of-0002.json": `{"run_id":"r2","tables":[],"files":[{"path":"findings.shard-0000-of-0002.jsonl"}]}`,
+		"shard/findings.shard-0000-of-0002.jsonl": "x",
+		"shard/report.html":                       "x",
+		"logs/_manifest.json":                     `{"entries":[]}`,
+		"logs/l.log":                              "x",
+	}
+	for name, data := range files {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+		writeFile(t, dir, name, []byte(data))
 	}
 	srcs, outputs, err := archive.ExpandInputs([]string{dir}, filepath.Join(dir, "out"))
 	names = names[:0]
 	for _, s := range srcs {
 		names = append(names, strings.TrimPrefix(s.Name, dir+"/"))
 	}
-	if err != nil || strings.Join(names, ",") != "a.log.gz,b.log,linkdir/linked.log,sub/c.log" || !slices.Equal(outputs, []string{filepath.Join(dir, "prev"), filepath.Join(dir, "shard")}) {
-		t.Errorf("beside earlier outputs: %v, outputs %v, %v", names, outputs, err)
+	want := "a.log.gz,b.log,linkdir/linked.log,logs/_manifest.json,logs/l.log,prev/AWSLogs/beside.log,sub/c.log"
+	if err != nil || strings.Join(names, ",") != want || !slices.Equal(outputs, []string{filepath.Join(dir, "prev"), filepath.Join(dir, "shard")}) {
+		t.Errorf("beside earlier outputs: %v, outputs %v, %v; want %s", names, outputs, err, want)
 	}
-	if _, err := archive.Expand([]string{filepath.Join(dir, "prev")}); err == nil || !strings.Contains(err.Error(), "is a flowlens output") {
+	if _, err := archive.Expand([]string{filepath.Join(dir, "shard")}); err == nil || !strings.Contains(err.Error(), "holds a flowlens output and no flow logs") {
 		t.Errorf("an output as the input: %v", err)
 	}
 }

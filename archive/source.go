@@ -6,6 +6,7 @@ package archive
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -44,12 +45,13 @@ func Expand(args []string, skip ...string) ([]Source, error) {
 	return srcs, err
 }
 
-// ExpandInputs is Expand, which also leaves out the flowlens outputs found
-// while walking (directories holding a manifest: an earlier run's output
-// under the inputs' directory would be read as inputs), and returns them.
-// A directory named as an argument that is an output is an error.
+// ExpandInputs is Expand, which also leaves out the files of the flowlens
+// outputs it walks through (an earlier run's tables, manifest, DDL and
+// report, as its manifest names them: read as inputs, each would fail), and
+// returns the directories holding them. Other files beside an output are
+// read.
 func ExpandInputs(args []string, skip ...string) ([]Source, []string, error) {
-	e := expander{seen: map[any]bool{}, walked: map[string]bool{}, skip: map[string]bool{}}
+	e := expander{seen: map[any]bool{}, walked: map[string]bool{}, skip: map[string]bool{}, skipFiles: map[string]bool{}}
 	for _, d := range skip {
 		if real, err := realPath(d); err == nil {
 			e.skip[real] = true
@@ -77,15 +79,15 @@ func ExpandInputs(args []string, skip ...string) ([]Source, []string, error) {
 				e.add(p, st)
 				continue
 			}
-			if isOutput(p) {
-				return nil, nil, fmt.Errorf("directory %q is a flowlens output (it holds a manifest), not flow logs", p)
-			}
 			if real, err := realPath(p); err == nil && e.walked[real] {
 				continue // walked already, through another argument or a link
 			}
-			n := e.found
+			n, outputs := e.found, len(e.outputs)
 			if err := e.walk(p); err != nil {
 				return nil, nil, fmt.Errorf("cannot walk directory %q: %w", p, err)
+			}
+			if e.found == n && len(e.outputs) > outputs {
+				return nil, nil, fmt.Errorf("directory %q holds a flowlens output and no flow logs", p)
 			}
 			if e.found == n {
 				return nil, nil, fmt.Errorf("directory %q holds no files", p)
@@ -96,24 +98,74 @@ func ExpandInputs(args []string, skip ...string) ([]Source, []string, error) {
 	return e.out, e.outputs, nil
 }
 
-// isOutput reports whether dir holds a flowlens manifest (athena's
-// _manifest.json, or a shard's _manifest.shard-I-of-N.json).
-func isOutput(dir string) bool {
-	if _, err := os.Stat(filepath.Join(dir, "_manifest.json")); err == nil {
-		return true
+// outputFiles returns the paths in dir (relative, with '/') that its
+// flowlens manifests claim (athena's _manifest.json, a shard's
+// _manifest.shard-I-of-N.json): the manifests, their tables' folders and
+// files, athena.sql and report.html; none when dir holds no manifest with
+// a run id.
+func outputFiles(dir string) []string {
+	names, _ := filepath.Glob(filepath.Join(dir, "_manifest*.json"))
+	var out []string
+	for _, name := range names {
+		base := filepath.Base(name)
+		if base != "_manifest.json" && !strings.HasPrefix(base, "_manifest.shard-") {
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		var m struct {
+			RunID  string `json:"run_id"`
+			Tables []struct {
+				Dir string `json:"dir"`
+			} `json:"tables"`
+			Files []struct {
+				Path string `json:"path"`
+			} `json:"files"`
+		}
+		if json.Unmarshal(data, &m) != nil || m.RunID == "" {
+			continue
+		}
+		out = append(out, base)
+		for _, t := range m.Tables {
+			out = append(out, t.Dir)
+		}
+		for _, f := range m.Files {
+			out = append(out, f.Path)
+		}
 	}
-	m, _ := filepath.Glob(filepath.Join(dir, "_manifest.shard-*.json"))
-	return len(m) > 0
+	if len(out) > 0 {
+		out = append(out, "athena.sql", "report.html")
+	}
+	return out
+}
+
+// markOutput sets the files of the flowlens output in dir, if any, aside.
+func (e *expander) markOutput(dir string) {
+	claimed := outputFiles(dir)
+	if len(claimed) == 0 {
+		return
+	}
+	e.outputs = append(e.outputs, dir)
+	for _, rel := range claimed {
+		path := filepath.Join(dir, filepath.FromSlash(rel))
+		if real, err := realPath(path); err == nil {
+			e.skip[real] = true
+		}
+		e.skipFiles[path] = true
+	}
 }
 
 // expander collects the files of Expand.
 type expander struct {
-	out     []Source
-	found   int             // files met, added or not
-	seen    map[any]bool    // the files added (fileID)
-	walked  map[string]bool // real paths of the directories walked
-	skip    map[string]bool // real paths of the directories not to walk
-	outputs []string        // the flowlens outputs left out
+	out       []Source
+	found     int             // files met, added or not
+	seen      map[any]bool    // the files added (fileID)
+	walked    map[string]bool // real paths of the directories walked
+	skip      map[string]bool // real paths of the directories not to walk
+	skipFiles map[string]bool // files of flowlens outputs, by walked path
+	outputs   []string        // the directories of the flowlens outputs met
 }
 
 // add adds the file at path unless it was added already, by this path or
@@ -136,10 +188,7 @@ func (e *expander) walk(dir string) error {
 		return nil
 	}
 	e.walked[real] = true
-	if isOutput(dir) { // reached through a link
-		e.outputs = append(e.outputs, dir)
-		return nil
-	}
+	e.markOutput(dir)
 	// The trailing separator makes WalkDir enter dir when it is a link.
 	return filepath.WalkDir(dir+string(filepath.Separator), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -165,10 +214,8 @@ func (e *expander) walk(dir string) error {
 				return filepath.SkipDir
 			}
 			e.walked[real] = true
-			if isOutput(path) {
-				e.outputs = append(e.outputs, path)
-				return filepath.SkipDir
-			}
+			e.markOutput(path)
+		case e.skipFiles[path]:
 		case d.Type().IsRegular():
 			info, err := d.Info()
 			if err != nil {
