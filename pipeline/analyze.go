@@ -307,8 +307,9 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		if !errors.As(err, &ce) {
 			return res, errors.Join(fmt.Errorf("cannot commit the output: %w", err), out.Abort())
 		}
+		// Committed: the report follows, under the lease still held
+		// (the deferred Abort gives it up).
 		res.Warnings = append(res.Warnings, ce.Error())
-		out.Abort() // the staging directory only
 	}
 	// The report is derived from the committed output, so it is written
 	// after the commit; failing to write it fails nothing.
