@@ -24,6 +24,7 @@ const (
 	ReasonBadTimestamp
 	ReasonBadEvent
 	ReasonBadUTF8
+	ReasonRepeatedField
 	numReasons
 )
 
@@ -40,6 +41,7 @@ var reasonText = [numReasons]string{
 	ReasonBadTimestamp:  "missing CloudWatch export timestamp",
 	ReasonBadEvent:      "invalid CloudWatch log event",
 	ReasonBadUTF8:       "text is not valid UTF-8",
+	ReasonRepeatedField: "header line names a field twice",
 }
 
 // String returns a short human description of the reason.

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"errors"
 	"encoding/binary"
 	"math"
 	"net/netip"
@@ -129,11 +130,16 @@ func (p *Parser) parseLine(b *Batch, l []byte, lineNo int64, checkText bool) {
 		// The first header spelled otherwise (tabs, a byte-order mark,
 		// underscores) is a repeat; another field list ends the block,
 		// whose rest is read with it.
-		if f, err := ParseHeader(rec); err == nil {
+		f, err := ParseHeader(rec)
+		switch {
+		case err == nil:
 			b.Stats.Headers++
 			if f.String() != b.Format.String() {
 				b.OtherHeader, b.NextFormat = lineNo, f
 			}
+			return
+		case errors.Is(err, ErrDuplicateField):
+			b.reject(lineNo, ReasonRepeatedField, "", l, p.MaxErrorSamples)
 			return
 		}
 	}

@@ -461,6 +461,7 @@ func TestHeaderInside(t *testing.T) {
 		{strings.ToUpper(strings.ReplaceAll(header, "-", "_")), 2, 0, 0},
 		{"version srcaddr dstaddr", 1, 2, 0},
 		{"type IPv4", 2, 0, 1},
+		{"version srcaddr dstaddr srcaddr", 2, 0, 1},
 	} {
 		b := parseLines(t, DefaultFormat(), good+"\n"+c.line+"\n"+good)
 		if int64(b.Len()) != c.records || b.OtherHeader != c.other || b.Stats.Invalid != c.invalid {
@@ -469,6 +470,11 @@ func TestHeaderInside(t *testing.T) {
 		if next := b.NextFormat; (next != nil) != (c.other != 0) || next != nil && next.Header() != c.line {
 			t.Errorf("%q: next format %v", c.line, next)
 		}
+	}
+	// A header naming a field twice says so.
+	b := parseLines(t, DefaultFormat(), good+"\nversion srcaddr dstaddr srcaddr\n"+good)
+	if b.Stats.ByReason[ReasonRepeatedField] != 1 || b.Stats.Samples[0].Line != 2 {
+		t.Errorf("repeated field: %v, samples %+v", b.Stats.ByReason, b.Stats.Samples)
 	}
 }
 
