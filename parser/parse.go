@@ -2,8 +2,8 @@ package parser
 
 import (
 	"bytes"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"math"
 	"net/netip"
 	"unicode/utf8"
