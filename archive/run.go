@@ -337,7 +337,7 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 	var key string                  // its text, which keys the batch pool
 	var release func(*parser.Batch) // made once the format is known
 	var sinkErr error
-	var switches, lastSwitch int64 // headers naming other fields, the last one's line
+	var lastSwitch int64 // the line of the last header naming other fields
 	// parse parses data into a batch for the sink; the lines after a header
 	// naming other fields are returned, to be parsed with that format.
 	parse := func(data []byte) (rest []byte, err error) {
@@ -374,7 +374,7 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 			// lines after the header are read with its fields.
 			format, key = next, next.String()
 			release = r.batches.releaser(key, inFlight)
-			if switches++; switches <= int64(r.opts.MaxSamples) {
+			if res.Switches++; res.Switches <= int64(r.opts.MaxSamples) {
 				w := fmt.Sprintf("line %d: a header naming other fields (%s) than the header before; the lines after it are read with them", at, next)
 				if unk := next.Unknown(); len(unk) > 0 {
 					w += "; unknown fields kept as strings: " + strings.Join(unk, ", ")
@@ -401,8 +401,7 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		}
 		r.bufs.put(blk.buf)
 	}
-	res.Switches = switches
-	if more := switches - int64(r.opts.MaxSamples); more > 0 {
+	if more := res.Switches - int64(r.opts.MaxSamples); more > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d more headers naming other fields, the last at line %d", more, lastSwitch))
 	}
 	if sinkErr != nil {

@@ -39,12 +39,20 @@ type leaseRecord struct {
 	Refreshed time.Time `json:"refreshed"`
 }
 
-// runLease is a lease held: check says whether it still is (before a
-// commit), release ends its refreshes and gives it up.
-type runLease struct {
-	check   func(ctx context.Context) error
-	release func()
+// runLease is a lease held.
+type runLease interface {
+	// check fails when another run holds the lease now (before a commit).
+	check(ctx context.Context) error
+	// release ends the lease's refreshes and gives it up.
+	release()
 }
+
+// fileLease is a local store's lease: an flock, which no other run can
+// take while it is held.
+type fileLease struct{ f *os.File }
+
+func (fileLease) check(context.Context) error { return nil }
+func (l fileLease) release()                  { closeLock(l.f) }
 
 // TakeLease takes the output's lease for the run, or fails naming the run
 // that holds it. Outputs in a directory are locked when opened. Abort
@@ -59,7 +67,7 @@ func (o *Output) TakeLease(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", ls, err)
 		}
-		o.lease = &runLease{check: func(context.Context) error { return nil }, release: func() { closeLock(f) }}
+		o.lease = fileLease{f}
 		return nil
 	}
 	host, _ := os.Hostname()
@@ -67,7 +75,7 @@ func (o *Output) TakeLease(ctx context.Context) error {
 	if err := l.take(ctx); err != nil {
 		return err
 	}
-	o.lease = &runLease{check: l.check, release: l.release}
+	o.lease = l
 	return nil
 }
 

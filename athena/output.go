@@ -65,7 +65,7 @@ type Output struct {
 	// keepLock keeps the lock past Commit, until Abort.
 	keepLock bool
 	// lease keeps other runs out of a store output (TakeLease).
-	lease *runLease
+	lease runLease
 	// recovered says what OpenOutput cleaned up after interrupted runs.
 	recovered []string
 }

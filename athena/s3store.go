@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,36 +78,31 @@ func (s *S3Store) Location() string { return "s3://" + s.Bucket + "/" + s.Prefix
 // List returns the names of the objects directly under the prefix (not
 // under a further '/') that start with prefix.
 func (s *S3Store) List(ctx context.Context, prefix string) ([]string, error) {
-	var out []string
-	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: &s.Bucket, Prefix: aws.String(s.key(prefix)), Delimiter: aws.String("/")})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("cannot list %s: %w", s.Location(), err)
-		}
-		for _, o := range page.Contents {
-			out = append(out, strings.TrimPrefix(aws.ToString(o.Key), s.Prefix))
-		}
-	}
-	return out, nil
+	return s.names(ctx, prefix, aws.String("/"))
 }
 
 // Walk returns the objects whose key is path or begins with path and '/'.
 // Zero-byte "folder" objects (keys ending in '/', as the S3 console makes)
 // are not files and are left out.
 func (s *S3Store) Walk(ctx context.Context, path string) ([]string, error) {
+	names, err := s.names(ctx, path, nil)
+	return slices.DeleteFunc(names, func(rel string) bool {
+		return rel != path && !strings.HasPrefix(rel, path+"/") || strings.HasSuffix(rel, "/")
+	}), err
+}
+
+// names lists the objects whose key, relative to the store, starts with
+// prefix (with delimiter, none under a further one).
+func (s *S3Store) names(ctx context.Context, prefix string, delimiter *string) ([]string, error) {
 	var out []string
-	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: &s.Bucket, Prefix: aws.String(s.key(path))})
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: &s.Bucket, Prefix: aws.String(s.key(prefix)), Delimiter: delimiter})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("cannot list %s%s: %w", s.Location(), path, err)
+			return nil, fmt.Errorf("cannot list %s%s: %w", s.Location(), prefix, err)
 		}
 		for _, o := range page.Contents {
-			rel := strings.TrimPrefix(aws.ToString(o.Key), s.Prefix)
-			if (rel == path || strings.HasPrefix(rel, path+"/")) && !strings.HasSuffix(rel, "/") {
-				out = append(out, rel)
-			}
+			out = append(out, strings.TrimPrefix(aws.ToString(o.Key), s.Prefix))
 		}
 	}
 	return out, nil

@@ -117,7 +117,7 @@ func OtherOutput(names []string, shard string) string {
 	for _, n := range names {
 		isShards := strings.Contains(n, ".shard-")
 		switch {
-		case !isManifestName(n) && !isMarkerName(n) && n != leaseName && !strings.HasPrefix(n, shardsPrefix(leaseName)):
+		case !isShardName(n, ManifestName) && !isShardName(n, commitMarkerName) && !isShardName(n, leaseName):
 		case shard == "" && isShards:
 			return n
 		case shard != "" && (!isShards || !strings.HasSuffix(n, "-of-"+count+".json")):

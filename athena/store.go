@@ -181,7 +181,7 @@ func (o *Output) ownedFiles(ctx context.Context) (map[string]bool, error) {
 	}
 	owned := map[string]bool{}
 	for _, n := range names {
-		if !isManifestName(n) && !isMarkerName(n) {
+		if !isShardName(n, ManifestName) && !isShardName(n, commitMarkerName) {
 			continue
 		}
 		listed, err := o.ownerPaths(ctx, n)
@@ -204,7 +204,7 @@ func (o *Output) ownerPaths(ctx context.Context, name string) ([]string, error) 
 	for range 4 {
 		data, err := o.store.Read(ctx, name)
 		switch {
-		case errors.Is(err, fs.ErrNotExist) && isManifestName(name):
+		case errors.Is(err, fs.ErrNotExist) && isShardName(name, ManifestName):
 			name = markerStem + strings.TrimPrefix(name, manifestStem)
 			continue
 		case errors.Is(err, fs.ErrNotExist):
@@ -213,7 +213,7 @@ func (o *Output) ownerPaths(ctx context.Context, name string) ([]string, error) 
 		case err != nil:
 			return nil, err
 		}
-		if isManifestName(name) {
+		if isShardName(name, ManifestName) {
 			m := &Manifest{}
 			if err := json.Unmarshal(data, m); err != nil {
 				return nil, fmt.Errorf("cannot decode %s: %w", locate(o.store, name), err)
@@ -229,14 +229,10 @@ func (o *Output) ownerPaths(ctx context.Context, name string) ([]string, error) 
 	return nil, nil
 }
 
-// isManifestName and isMarkerName tell a run's or a shard's manifest and
-// commit marker by name.
-func isManifestName(n string) bool {
-	return n == ManifestName || strings.HasPrefix(n, shardsPrefix(ManifestName))
-}
-
-func isMarkerName(n string) bool {
-	return n == commitMarkerName || strings.HasPrefix(n, shardsPrefix(commitMarkerName))
+// isShardName reports whether n is name as a run's or any shard's
+// (ShardName): a manifest, a commit marker, a lease.
+func isShardName(n, name string) bool {
+	return n == name || strings.HasPrefix(n, shardsPrefix(name))
 }
 
 // locate names file rel of st in messages: an s3:// URI, or a path.
