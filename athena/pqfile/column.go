@@ -622,6 +622,7 @@ func (c *column) cutPageRows(rows int) {
 	s.page = binary.LittleEndian.AppendUint32(s.page[:0], uint32(s.levels.Len()))
 	s.page = append(s.page, s.levels.Bytes()...)
 	encoding := format.Plain
+	valuesAt := -1 // where PLAIN strings start in the page, if it holds them
 	if c.dictOn && len(c.idx) > 0 {
 		encoding = format.RLEDictionary
 		width := c.indexWidth(max(1, bits.Len32(uint32(max(c.dictN-1, 0)))))
@@ -635,6 +636,9 @@ func (c *column) cutPageRows(rows int) {
 		s.page = append(s.page, s.rle...)
 		c.usedDict = true
 	} else {
+		if c.spec.Type == String {
+			valuesAt = len(s.page)
+		}
 		s.page = append(s.page, c.plain...)
 		c.usedPlain = true
 	}
@@ -647,7 +651,7 @@ func (c *column) cutPageRows(rows int) {
 			RepetitionLevelEncoding: format.RLE,
 			Statistics:              format.Statistics{NullCount: int64(nulls)},
 		}),
-	}, s.page)
+	}, s.page, valuesAt)
 	c.chunkRows += rows
 	c.chunkNulls += int64(nulls)
 	rest := c.pageRows - rows
@@ -714,10 +718,17 @@ func (c *column) indexWidth(least int) int {
 	return least
 }
 
-// appendPage compresses body and appends the page with its header to dst.
-func (c *column) appendPage(dst []byte, h format.PageHeader, body []byte) []byte {
+// appendPage compresses body and appends the page with its header to dst;
+// body holds PLAIN strings from valuesAt on, unless valuesAt is negative.
+func (c *column) appendPage(dst []byte, h format.PageHeader, body []byte, valuesAt int) []byte {
 	s := &c.scratch
-	compressed, err := c.w.codec.Encode(s.compressed[:0], body)
+	var compressed []byte
+	var err error
+	if ve, ok := c.w.codec.(valuesEncoder); ok && valuesAt >= 0 {
+		compressed, err = ve.EncodeValues(s.compressed[:0], body, valuesAt)
+	} else {
+		compressed, err = c.w.codec.Encode(s.compressed[:0], body)
+	}
 	if err != nil {
 		panic("BUG: compressing a page: " + err.Error())
 	}
@@ -759,6 +770,10 @@ func (c *column) flush(offset int64) (format.ColumnChunk, error) {
 		meta.Type = format.ByteArray
 	}
 	c.dictPage = c.dictPage[:0]
+	dictValuesAt := -1
+	if c.spec.Type == String {
+		dictValuesAt = 0
+	}
 	if c.usedDict {
 		if c.spec.Type == String && c.dictOn {
 			c.statDictionary()
@@ -766,7 +781,7 @@ func (c *column) flush(offset int64) (format.ColumnChunk, error) {
 		c.dictPage = c.appendPage(c.dictPage, format.PageHeader{
 			Type:                 format.DictionaryPage,
 			DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(c.dictN), Encoding: format.Plain}),
-		}, c.dictPlain)
+		}, c.dictPlain, dictValuesAt)
 		meta.DictionaryPageOffset = offset
 	}
 	meta.DataPageOffset = offset + int64(len(c.dictPage))

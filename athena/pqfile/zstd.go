@@ -3,6 +3,7 @@ package pqfile
 import (
 	"sync"
 
+	"github.com/flowlens/flowlens/athena/pqfile/internal/valuezstd"
 	kzstd "github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 )
@@ -18,9 +19,14 @@ import (
 // under 1 % of a flow log's file over the fastest and costs about a fifth
 // more time (on the DuckDB peer's file of random addresses, 2 M records:
 // 49.7 MB at either level; on 5 M, 121.7 against 122.6 MB).
+//
+// Pages of PLAIN strings go to valuezstd instead, which seeks matches only
+// where values start: on the peer's 2 M records its address pages come out
+// 4-5 % smaller than at the fastest level, in about 60 % of the time.
 type zstdCodec struct {
-	zstd.Codec           // the Parquet codec id and the decoder
-	encoders   sync.Pool // of *kzstd.Encoder
+	zstd.Codec              // the Parquet codec id and the decoder
+	encoders      sync.Pool // of *kzstd.Encoder
+	valueEncoders sync.Pool // of *valuezstd.Encoder
 }
 
 func newZstdCodec() *zstdCodec {
@@ -45,4 +51,21 @@ func (c *zstdCodec) Encode(dst, src []byte) ([]byte, error) {
 	}
 	defer c.encoders.Put(e)
 	return e.EncodeAll(src, dst[:0]), nil
+}
+
+// EncodeValues returns the zstd frame of src, whose bytes from valuesAt on
+// are PLAIN byte-array values, in dst's memory when it has room.
+func (c *zstdCodec) EncodeValues(dst, src []byte, valuesAt int) ([]byte, error) {
+	e, _ := c.valueEncoders.Get().(*valuezstd.Encoder)
+	if e == nil {
+		e = new(valuezstd.Encoder)
+	}
+	defer c.valueEncoders.Put(e)
+	return e.Encode(dst[:0], src, valuesAt)
+}
+
+// valuesEncoder is a codec with a way of its own for PLAIN byte-array
+// pages.
+type valuesEncoder interface {
+	EncodeValues(dst, src []byte, valuesAt int) ([]byte, error)
 }
