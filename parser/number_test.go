@@ -1,0 +1,59 @@
+package parser_test
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	. "github.com/flowlens/flowlens/parser"
+)
+
+// TestNumbers parses random tokens in integer fields, near a line's start
+// (read 8 bytes at a time) and at its end (read byte by byte), and checks
+// each against strconv: a token is a value exactly when it is digits that
+// fit an int64, and then it is that value.
+func TestNumbers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const alphabet = "0123456789012345678901234567890123456789-.ax "
+	token := func() string {
+		n := 1 + rng.IntN(21)
+		var b strings.Builder
+		for range n {
+			if rng.IntN(8) == 0 {
+				b.WriteByte(alphabet[rng.IntN(len(alphabet)-1)])
+			} else {
+				b.WriteByte('0' + byte(rng.IntN(10)))
+			}
+		}
+		return strings.Trim(b.String(), " ")
+	}
+	p := NewParser()
+	f := DefaultFormat()
+	for i := 0; i < 20000; i++ {
+		tok := token()
+		if tok == "" || tok == "-" || strings.Contains(tok, " ") {
+			continue
+		}
+		fields := strings.Fields("2 123456789012 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK")
+		at := []int{8, 9, 11}[i%3] // packets, bytes, end
+		fields[at] = tok
+		line := strings.Join(fields, " ")
+		b := NewBatch(f)
+		p.ParseLine(b, []byte(line), 1)
+		v, err := strconv.ParseInt(tok, 10, 64)
+		valid := err == nil && v >= 0 && tok[0] != '+' && tok[0] != '-'
+		if !valid {
+			if b.Len() != 0 {
+				t.Fatalf("%q accepted: %q", tok, b.AppendText(nil, 0))
+			}
+			continue
+		}
+		if b.Len() != 1 {
+			t.Fatalf("%q rejected: %v", tok, b.Stats.Samples)
+		}
+		if got := strings.Fields(string(b.AppendText(nil, 0)))[at]; got != strconv.FormatInt(v, 10) {
+			t.Fatalf("%q read as %s, want %d", tok, got, v)
+		}
+	}
+}
