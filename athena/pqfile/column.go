@@ -72,6 +72,10 @@ type column struct {
 	minI, maxI  int64
 	minF, maxF  float64
 	minS, maxS  []byte
+	// minPre and maxPre are minS and maxS's first 8 bytes, big-endian and
+	// zero-padded: a string whose own prefix lies strictly between them
+	// lies between minS and maxS, without a comparison of its bytes.
+	minPre, maxPre uint64
 }
 
 func newColumn(spec Column, w *Writer) *column {
@@ -432,18 +436,29 @@ func (c *column) addPlainString(s []byte) {
 }
 
 func (c *column) statString(s []byte) {
-	if !c.hasMinMax {
-		c.minS = append(c.minS[:0], s...)
-		c.maxS = append(c.maxS[:0], s...)
-		c.hasMinMax = true
+	p := prefix8(s)
+	if c.hasMinMax && p > c.minPre && p < c.maxPre {
 		return
 	}
-	if bytes.Compare(s, c.minS) < 0 {
+	if !c.hasMinMax || bytes.Compare(s, c.minS) < 0 {
 		c.minS = append(c.minS[:0], s...)
+		c.minPre = p
 	}
-	if bytes.Compare(s, c.maxS) > 0 {
+	if !c.hasMinMax || bytes.Compare(s, c.maxS) > 0 {
 		c.maxS = append(c.maxS[:0], s...)
+		c.maxPre = p
 	}
+	c.hasMinMax = true
+}
+
+// prefix8 returns s's first 8 bytes as a big-endian number, zero-padded.
+func prefix8(s []byte) uint64 {
+	if len(s) >= 8 {
+		return binary.BigEndian.Uint64(s)
+	}
+	var b [8]byte
+	copy(b[:], s)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 // addIP adds a 16-byte address, written as its RFC 5952 text. In dictionary
@@ -472,8 +487,10 @@ func (c *column) addIP(a [16]byte) {
 		c.idx = append(c.idx, i)
 		return
 	}
-	c.ipText = appendIPText(c.ipText[:0], a)
-	c.addPlainString(c.ipText)
+	n := len(c.plain)
+	c.plain = appendIPText(append(c.plain, 0, 0, 0, 0), a)
+	binary.LittleEndian.PutUint32(c.plain[n:], uint32(len(c.plain)-n-4))
+	c.statString(c.plain[n+4:])
 }
 
 func appendIPText(dst []byte, a [16]byte) []byte {
