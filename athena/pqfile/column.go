@@ -46,6 +46,7 @@ type column struct {
 	i32Dict   dictIndex[int32]
 	i32Small  []int32 // index+1 of the small non-negative int32 values (ports, protocol, flags)
 	i64Dict   dictIndex[int64]
+	i64Dense  denseIndex // before i64Dict, while the values stay near each other
 	strDict   strIndex
 	ipDict    dictIndex[ipKey]
 	lastKey   []byte // the last string looked up, and its index
@@ -102,6 +103,7 @@ func (c *column) resetChunk() {
 	c.i32Dict.reset()
 	clear(c.i32Small)
 	c.i64Dict.reset()
+	c.i64Dense.reset()
 	c.strDict.reset()
 	c.ipDict.reset()
 }
@@ -121,6 +123,7 @@ func (c *column) release() {
 	}
 	int32Pool.put(c.idx)
 	int32Pool.put(c.i32Small)
+	c.i64Dense.reset()
 	c.levels, c.idx, c.plain = nil, nil, nil
 	c.dictPlain, c.dictPage, c.chunk = nil, nil, nil
 	c.i32Dict, c.i64Dict, c.ipDict = dictIndex[int32]{}, dictIndex[int64]{}, dictIndex[ipKey]{}
@@ -376,23 +379,46 @@ func (c *column) addInt32(v int32) {
 
 func (c *column) addInt64(v int64) {
 	c.stat(v)
-	if c.dictOn {
-		h := hashInt(uint64(v))
-		i := c.i64Dict.find(v, h)
-		if i < 0 {
-			i = c.i64Dict.insert(v, h)
-			c.dictN++
-			c.dictPlain = binary.LittleEndian.AppendUint64(c.dictPlain, uint64(v))
-			if len(c.dictPlain) > c.dictMax {
-				c.fallBack()
-				c.plain = binary.LittleEndian.AppendUint64(c.plain, uint64(v))
-				return
-			}
-		}
-		c.idx = append(c.idx, i)
+	if !c.dictOn {
+		c.plain = binary.LittleEndian.AppendUint64(c.plain, uint64(v))
 		return
 	}
-	c.plain = binary.LittleEndian.AppendUint64(c.plain, uint64(v))
+	ref := c.i64Dense.ref(v)
+	if ref != nil && *ref > 0 {
+		c.idx = append(c.idx, *ref-1)
+		return
+	}
+	var i int32
+	if ref == nil {
+		if len(c.i64Dict.hashes) < c.dictN { // the dense index just turned off
+			c.indexInt64Entries()
+		}
+		h := hashInt(uint64(v))
+		if i = c.i64Dict.find(v, h); i >= 0 {
+			c.idx = append(c.idx, i)
+			return
+		}
+		i = c.i64Dict.insert(v, h)
+	} else {
+		i = int32(c.dictN)
+		*ref = i + 1
+	}
+	c.dictN++
+	c.dictPlain = binary.LittleEndian.AppendUint64(c.dictPlain, uint64(v))
+	if len(c.dictPlain) > c.dictMax {
+		c.fallBack()
+		c.plain = binary.LittleEndian.AppendUint64(c.plain, uint64(v))
+		return
+	}
+	c.idx = append(c.idx, i)
+}
+
+// indexInt64Entries puts the dictionary's entries in the hash index.
+func (c *column) indexInt64Entries() {
+	for off := 8 * len(c.i64Dict.hashes); off < len(c.dictPlain); off += 8 {
+		v := int64(binary.LittleEndian.Uint64(c.dictPlain[off:]))
+		c.i64Dict.insert(v, hashInt(uint64(v)))
+	}
 }
 
 func (c *column) addFloat64(v float64) {

@@ -165,3 +165,62 @@ func (d *strIndex) place(e strSlot) {
 	}
 	d.slots[i] = e
 }
+
+// denseIndex maps int64 values lying within a window of at most
+// maxDenseSpan to their dictionary index+1, in an array: one access and no
+// hash where dictIndex's table, for the tens of thousands of distinct times
+// of a row group, outgrows the caches. Times of a partition fall within a
+// day of seconds, small counts within a few thousand. A value that would
+// stretch the window further turns the index off for the row group.
+type denseIndex struct {
+	lo   int64   // the value of refs[0]
+	refs []int32 // index+1 of value lo+i, 0 when absent
+	off  bool
+}
+
+// maxDenseSpan bounds the window: 1 MiB of refs, two days of seconds.
+const maxDenseSpan = 1 << 18
+
+// reset empties the index, its window going back to the pool.
+func (d *denseIndex) reset() {
+	int32Pool.put(d.refs)
+	*d = denseIndex{}
+}
+
+// ref returns the slot of v, or nil when v lies too far from the values
+// before it (the index is then off).
+func (d *denseIndex) ref(v int64) *int32 {
+	if o := uint64(v - d.lo); o < uint64(len(d.refs)) {
+		return &d.refs[o]
+	}
+	if d.off || v < -1<<62 || v > 1<<62 { // far from any overflow below
+		d.off = true
+		return nil
+	}
+	if len(d.refs) == 0 { // the first value: a window around it
+		d.refs = zeroed(4096)
+		d.lo = v - 2048
+		return &d.refs[2048]
+	}
+	lo, hi := min(d.lo, v), max(d.lo+int64(len(d.refs)), v+1)
+	if hi-lo > maxDenseSpan {
+		d.off = true
+		return nil
+	}
+	size := min(max(2*len(d.refs), 1<<bits.Len64(uint64(hi-lo-1))), maxDenseSpan)
+	if v < d.lo {
+		lo = hi - int64(size)
+	}
+	refs := zeroed(size)
+	copy(refs[d.lo-lo:], d.refs)
+	int32Pool.put(d.refs)
+	d.refs, d.lo = refs, lo
+	return &d.refs[v-lo]
+}
+
+// zeroed returns n zeros, from the pool.
+func zeroed(n int) []int32 {
+	s := int32Pool.get(n)[:n]
+	clear(s)
+	return s
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
@@ -566,5 +567,60 @@ func TestIndexWidths(t *testing.T) {
 	// 2 bits a value, of 3 values: log2(3)/2 of it is their information.
 	if ratio := float64(cc.TotalCompressedSize()) / float64(cc.TotalUncompressedSize()); ratio > 0.85 {
 		t.Errorf("three-value indices compressed to %.2f of their size, want at most 0.85", ratio)
+	}
+}
+
+// TestInt64Dictionaries writes int64 values that keep the dense index on
+// (times of a day, growing its window down and up), turn it off midway (a
+// far value, then values new and old on both sides), and values near the
+// int64 limits, over several row groups, and reads each back.
+func TestInt64Dictionaries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	day := func() int64 { return 1_795_500_000 + rng.Int64N(86400) }
+	patterns := map[string]func(i int) int64{
+		"times of a day": func(int) int64 { return day() },
+		"falling times":  func(i int) int64 { return 1_795_500_000 - int64(i) },
+		"far midway": func(i int) int64 {
+			switch {
+			case i < 3000:
+				return day()
+			case i%5 == 0:
+				return rng.Int64N(1 << 40)
+			case i%5 == 1:
+				return day() - 400_000 // just out of the window
+			}
+			return day()
+		},
+		"limits": func(int) int64 {
+			return []int64{math.MinInt64, math.MaxInt64, -1 << 62, 1 << 62, -1<<62 - 1, 1<<62 + 1, 0, -1, 5}[rng.IntN(9)]
+		},
+		"small counts": func(int) int64 { return rng.Int64N(3000) },
+	}
+	for name, value := range patterns {
+		t.Run(name, func(t *testing.T) {
+			var want []cell
+			var buf bytes.Buffer
+			w, _ := pqfile.NewWriter(&buf, []pqfile.Column{{Name: "v", Type: pqfile.Int64}}, pqfile.Options{PageBytes: 8 << 10})
+			for g := range 3 {
+				b := array.NewInt64Builder(memory.DefaultAllocator)
+				for i := range 20000 {
+					v := value(g*20000 + i)
+					b.Append(v)
+					want = append(want, v)
+				}
+				arr := b.NewArray()
+				if err := w.Write([]arrow.Array{arr}, nil, arr.Len()); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.FlushRowGroup(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := readBack(t, buf.Bytes())
+			compare(t, got, [][]cell{want})
+		})
 	}
 }
