@@ -2,6 +2,7 @@ package parser_test
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,6 +55,57 @@ func TestNumbers(t *testing.T) {
 		}
 		if got := strings.Fields(string(b.AppendText(nil, 0)))[at]; got != strconv.FormatInt(v, 10) {
 			t.Fatalf("%q read as %s, want %d", tok, got, v)
+		}
+	}
+}
+
+// TestIPv4 parses random tokens of digits and dots as addresses and checks
+// each against netip: a token is an address exactly when netip reads it
+// as IPv4, and then it is that address.
+func TestIPv4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	token := func() string {
+		var b strings.Builder
+		parts := 3 + rng.IntN(3)
+		for k := range parts {
+			if k > 0 {
+				b.WriteByte('.')
+			}
+			switch rng.IntN(12) {
+			case 0: // empty
+			case 1:
+				b.WriteString("0" + strconv.Itoa(rng.IntN(30)))
+			case 2:
+				b.WriteString(strconv.Itoa(250 + rng.IntN(800)))
+			case 3:
+				b.WriteString(strconv.Itoa(rng.IntN(10)) + "x")
+			default:
+				b.WriteString(strconv.Itoa(rng.IntN(256)))
+			}
+		}
+		return b.String()
+	}
+	p := NewParser()
+	f := DefaultFormat()
+	for i := 0; i < 30000; i++ {
+		tok := token()
+		fields := strings.Fields("2 123456789012 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK")
+		at := 3 + i%2
+		fields[at] = tok
+		b := NewBatch(f)
+		p.ParseLine(b, []byte(strings.Join(fields, " ")), 1)
+		a, err := netip.ParseAddr(tok)
+		if err != nil || !a.Is4() {
+			if b.Len() != 0 {
+				t.Fatalf("%q accepted: %q", tok, b.AppendText(nil, 0))
+			}
+			continue
+		}
+		if b.Len() != 1 {
+			t.Fatalf("%q rejected: %v", tok, b.Stats.Samples)
+		}
+		if got := strings.Fields(string(b.AppendText(nil, 0)))[at]; got != a.String() {
+			t.Fatalf("%q read as %s", tok, got)
 		}
 	}
 }
