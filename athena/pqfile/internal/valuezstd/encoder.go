@@ -18,6 +18,7 @@ import (
 	"errors"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/klauspost/compress/huff0"
 )
@@ -40,18 +41,19 @@ type Encoder struct {
 	byPrefix [1 << hashLog]uint32 // 1 + start of the last value hashed here by length prefix and first bytes
 	byText   [1 << hashLog]uint32 // 1 + start of the last value's text hashed here by its first bytes
 	seqs     []sequence
-	codes    []codes
 	lits     []byte
 	huff     huff0.Scratch
-	counts   [3][maxSymbols]uint32
+	counts   [3][maxSymbols]uint32 // of the block's codes, by table
 	norm     [3][]int16
 	own      [3]fseTable
-	bw       bitWriter
 }
 
-type sequence struct{ literals, match, offset uint32 }
-
-type codes struct{ ll, of, ml uint8 }
+// sequence is literals then a match, and the three codes that stand for
+// their lengths and the match's offset.
+type sequence struct {
+	literals, match, offset uint32
+	ll, of, ml              uint8
+}
 
 // Encode appends to dst the zstd frame of src, in which the bytes from
 // valuesAt on are PLAIN byte-array values: each a 4-byte little-endian
@@ -89,6 +91,9 @@ func hash6(v uint64) uint32 { return uint32(((v << 16) * 0x9E3779B185EBCA87) >> 
 // the block starts.
 func (e *Encoder) findSequences(src []byte, start, end, next int) int {
 	e.seqs, e.lits = e.seqs[:0], e.lits[:0]
+	for k := range e.counts {
+		clear(e.counts[k][:])
+	}
 	anchor := start
 	v := next
 	for v < end && v+9 <= len(src) {
@@ -113,7 +118,7 @@ func (e *Encoder) findSequences(src []byte, start, end, next int) int {
 				}
 			}
 			if length > 0 {
-				e.seqs = append(e.seqs, sequence{literals: uint32(at - anchor), match: uint32(length), offset: uint32(at - from)})
+				e.addSequence(uint32(at-anchor), uint32(length), uint32(at-from))
 				e.lits = append(e.lits, src[anchor:at]...)
 				anchor = at + length
 			}
@@ -124,6 +129,16 @@ func (e *Encoder) findSequences(src []byte, start, end, next int) int {
 	}
 	e.lits = append(e.lits, src[anchor:end]...)
 	return v
+}
+
+// addSequence adds a sequence and counts its codes.
+func (e *Encoder) addSequence(literals, match, offset uint32) {
+	s := sequence{literals: literals, match: match, offset: offset,
+		ll: litLengthCode(literals), of: uint8(bits.Len32(offset+3) - 1), ml: matchLengthCode(match)}
+	e.seqs = append(e.seqs, s)
+	e.counts[litLengths][s.ll]++
+	e.counts[offsets][s.of]++
+	e.counts[matchLengths][s.ml]++
 }
 
 // matchLen returns how many bytes from p, before limit, equal those from
@@ -232,20 +247,10 @@ func (e *Encoder) appendSequences(dst []byte) []byte {
 	if n == 0 {
 		return dst
 	}
-	e.codes = grow(e.codes, n)
-	for i := range e.counts {
-		clear(e.counts[i][:])
-	}
-	top := [3]int{}
-	for i, s := range e.seqs {
-		c := codes{ll: litLengthCode(s.literals), of: uint8(bits.Len32(s.offset+3) - 1), ml: matchLengthCode(s.match)}
-		e.codes[i] = c
-		e.counts[litLengths][c.ll]++
-		e.counts[offsets][c.of]++
-		e.counts[matchLengths][c.ml]++
-		top[litLengths] = max(top[litLengths], int(c.ll))
-		top[offsets] = max(top[offsets], int(c.of))
-		top[matchLengths] = max(top[matchLengths], int(c.ml))
+	var top [3]int // the highest code of each table
+	for k := range top {
+		for top[k] = maxSymbols - 1; e.counts[k][top[k]] == 0; top[k]-- {
+		}
 	}
 	var tables [3]*fseTable
 	modes := byte(0)
@@ -271,40 +276,76 @@ func (e *Encoder) appendSequences(dst []byte) []byte {
 	}
 	dst[modePos] = modes
 
-	w := &e.bw
-	w.out, w.acc, w.nbits = dst, 0, 0
-	var ll, of, ml fseState
-	last := n - 1
-	c := e.codes[last]
-	ml.init(tables[matchLengths], c.ml)
-	of.init(tables[offsets], c.of)
-	ll.init(tables[litLengths], c.ll)
-	e.addExtraBits(e.seqs[last], c)
-	for i := last - 1; i >= 0; i-- {
-		c := e.codes[i]
-		of.encode(w, c.of) // at most 8 + 9 + 9 bits, after at most 7 pending
-		ml.encode(w, c.ml)
-		ll.encode(w, c.ll)
-		w.flush()
-		e.addExtraBits(e.seqs[i], c)
-	}
-	ml.flush(w)
-	of.flush(w)
-	ll.flush(w)
-	return w.close()
+	return appendBitstream(dst, e.seqs, tables[litLengths], tables[offsets], tables[matchLengths])
 }
 
-// addExtraBits writes the bits a sequence's codes leave out, after at most
-// 7 pending, and flushes: at most 16 + 16 bits of lengths and 31 of offset.
-func (e *Encoder) addExtraBits(s sequence, c codes) {
-	w := &e.bw
-	w.add(uint64(s.literals-litLengthBase[c.ll]), uint(litLengthBits[c.ll]))
-	w.add(uint64(s.match-matchLengthBase[c.ml]), uint(matchLengthBits[c.ml]))
-	if c.of > 24 {
-		w.flush()
+// appendBitstream appends the sequences' bitstream, encoded from the last
+// sequence to the first so that the decoder reads the first first: per
+// sequence, the offset, match and literal length states' bits, then the
+// literal length, match length and offset's extra bits.
+func appendBitstream(dst []byte, seqs []sequence, ll, of, ml *fseTable) []byte {
+	// A sequence takes at most 9 + 8 + 9 bits of states and 16 + 16 + 31 of
+	// extra bits: 12 bytes; the 8-byte writes need 8 more.
+	p := len(dst)
+	out := slices.Grow(dst, 12*len(seqs)+24)[:p+12*len(seqs)+24]
+	var acc uint64 // bits not yet written, the first lowest
+	var nb uint    // how many
+	s := seqs[len(seqs)-1]
+	llState, ofState, mlState := ll.initial(s.ll), of.initial(s.of), ml.initial(s.ml)
+	acc, nb = addExtraBits(acc, nb, s)
+	p, acc, nb = flushBits(out, p, acc, nb)
+	for i := len(seqs) - 2; i >= 0; i-- {
+		s := seqs[i]
+		// The three states are independent: their lookups overlap.
+		ofBits, ofN, ofNext := of.encode(ofState, s.of)
+		mlBits, mlN, mlNext := ml.encode(mlState, s.ml)
+		llBits, llN, llNext := ll.encode(llState, s.ll)
+		ofState, mlState, llState = ofNext, mlNext, llNext
+		acc |= ofBits<<nb | mlBits<<(nb+ofN) | llBits<<(nb+ofN+mlN)
+		nb += ofN + mlN + llN
+		p, acc, nb = flushBits(out, p, acc, nb)
+		if s.of > 24 {
+			acc, nb = addLengthBits(acc, nb, s)
+			p, acc, nb = flushBits(out, p, acc, nb)
+			acc |= uint64(s.offset+3) & (1<<s.of - 1) << nb
+			nb += uint(s.of)
+		} else {
+			acc, nb = addExtraBits(acc, nb, s)
+		}
+		p, acc, nb = flushBits(out, p, acc, nb)
 	}
-	w.add(uint64(s.offset+3), uint(c.of))
-	w.flush()
+	acc |= uint64(mlState)&(1<<ml.log-1)<<nb | uint64(ofState)&(1<<of.log-1)<<(nb+ml.log) | uint64(llState)&(1<<ll.log-1)<<(nb+ml.log+of.log)
+	nb += ml.log + of.log + ll.log
+	acc |= 1 << nb // the end mark
+	nb++
+	p, _, nb = flushBits(out, p, acc, nb)
+	if nb > 0 { // the last byte, written by flushBits
+		p++
+	}
+	return out[:p]
+}
+
+// flushBits writes acc's whole bytes at out[p:], 8 bytes whatever their
+// number, and returns what remains.
+func flushBits(out []byte, p int, acc uint64, nb uint) (int, uint64, uint) {
+	binary.LittleEndian.PutUint64(out[p:], acc)
+	return p + int(nb>>3), acc >> (nb &^ 7), nb & 7
+}
+
+// addLengthBits adds the extra bits of a sequence's lengths: 32 at most.
+func addLengthBits(acc uint64, nb uint, s sequence) (uint64, uint) {
+	acc |= uint64(s.literals-litLengthBase[s.ll]) << nb
+	nb += uint(litLengthBits[s.ll])
+	acc |= uint64(s.match-matchLengthBase[s.ml]) << nb
+	return acc, nb + uint(matchLengthBits[s.ml])
+}
+
+// addExtraBits adds the extra bits of a sequence's lengths and of an
+// offset code of 24 bits or fewer: 56 at most.
+func addExtraBits(acc uint64, nb uint, s sequence) (uint64, uint) {
+	acc, nb = addLengthBits(acc, nb, s)
+	acc |= uint64(s.offset+3) & (1<<s.of - 1) << nb
+	return acc, nb + uint(s.of)
 }
 
 var maxLogs = [3]uint{9, 8, 9}

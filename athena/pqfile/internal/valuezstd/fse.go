@@ -1,42 +1,6 @@
 package valuezstd
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
-
-// bitWriter writes a zstd bitstream: bits fill each byte from its lowest,
-// and the decoder reads the stream backwards from its last bit.
-type bitWriter struct {
-	out   []byte
-	acc   uint64 // pending bits, lowest first
-	nbits uint   // how many of acc's bits are pending
-}
-
-// add appends the low n bits of v; the pending bits and n are at most 64.
-func (w *bitWriter) add(v uint64, n uint) {
-	w.acc |= (v & (1<<n - 1)) << w.nbits
-	w.nbits += n
-}
-
-// flush writes the whole bytes pending, leaving at most 7 bits.
-func (w *bitWriter) flush() {
-	n := w.nbits >> 3
-	w.out = binary.LittleEndian.AppendUint64(w.out, w.acc)[:len(w.out)+int(n)]
-	w.acc >>= n * 8
-	w.nbits &= 7
-}
-
-// close ends the stream with its end mark, a 1 bit, and writes what is
-// pending.
-func (w *bitWriter) close() []byte {
-	w.add(1, 1)
-	w.flush()
-	if w.nbits > 0 {
-		w.out = append(w.out, byte(w.acc))
-	}
-	return w.out
-}
+import "math/bits"
 
 // fseTable is the encoding table of one normalized distribution (RFC 8878
 // §4.1.1), built as zstd's reference encoder builds it.
@@ -111,33 +75,20 @@ func (t *fseTable) rle(s uint8) {
 	t.sym[s] = symbolTransform{}
 }
 
-// fseState is one of the three encoding states of a block's sequences.
-type fseState struct {
-	t     *fseTable
-	value uint32
-}
-
-// init sets the state to encode s first, writing nothing.
-func (st *fseState) init(t *fseTable, s uint8) {
-	st.t = t
+// initial returns the state to encode s first from, which writes nothing.
+func (t *fseTable) initial(s uint8) uint32 {
 	tt := t.sym[s]
 	n := (tt.deltaBits + 1<<15) >> 16
 	v := n<<16 - tt.deltaBits
-	st.value = uint32(t.state[(v>>n)+tt.deltaState])
+	return uint32(t.state[(v>>n)+tt.deltaState])
 }
 
-// encode writes the bits that lead the decoder from s to the state before.
-func (st *fseState) encode(w *bitWriter, s uint8) {
-	tt := st.t.sym[s]
-	n := (int32(st.value) + tt.deltaBits) >> 16
-	w.add(uint64(st.value), uint(n))
-	st.value = uint32(st.t.state[int32(st.value>>uint(n))+tt.deltaState])
-}
-
-// flush writes the state the decoder starts from.
-func (st *fseState) flush(w *bitWriter) {
-	w.add(uint64(st.value), st.t.log)
-	w.flush()
+// encode returns the bits (n of them) that lead the decoder from s to
+// state, and the state before.
+func (t *fseTable) encode(state uint32, s uint8) (bits uint64, n uint, before uint32) {
+	tt := t.sym[s]
+	n = uint((int32(state) + tt.deltaBits) >> 16)
+	return uint64(state) & (1<<n - 1), n, uint32(t.state[int32(state>>n)+tt.deltaState])
 }
 
 // normalize scales counts (of total) to a distribution of 1<<log states,
