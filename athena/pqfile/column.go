@@ -57,7 +57,7 @@ type column struct {
 
 	// the chunk of the row group
 	dictPage     []byte // the dictionary page, made when the chunk is flushed
-	chunk        []byte // the data pages
+	chunk        blocks // the data pages
 	chunkRows    int
 	chunkNulls   int64
 	uncompressed int64
@@ -87,7 +87,7 @@ func newColumn(spec Column, w *Writer) *column {
 
 // resetChunk starts a new row group: empty chunk, new dictionary.
 func (c *column) resetChunk() {
-	c.chunk = c.chunk[:0]
+	c.chunk.reset()
 	c.chunkRows, c.chunkNulls, c.uncompressed = 0, 0, 0
 	c.usedPlain, c.usedDict, c.hasMinMax = false, false, false
 	c.minS, c.maxS = c.minS[:0], c.maxS[:0]
@@ -116,16 +116,17 @@ func (c *column) resetChunk() {
 func (c *column) release() {
 	h := &c.hints
 	h.levels, h.plain, h.dict = pooledCap(c.levels), pooledCap(c.plain), pooledCap(c.dictPlain)
-	h.chunk, h.idx = pooledCap(c.chunk), pooledCap(c.idx)
+	h.idx = pooledCap(c.idx)
 	h.page, h.compressed = pooledCap(c.scratch.page), pooledCap(c.scratch.compressed)
-	for _, b := range [][]byte{c.levels, c.plain, c.dictPlain, c.dictPage, c.chunk, c.scratch.page, c.scratch.compressed} {
+	c.chunk.reset()
+	for _, b := range [][]byte{c.levels, c.plain, c.dictPlain, c.dictPage, c.scratch.page, c.scratch.compressed} {
 		bytePool.put(b)
 	}
 	int32Pool.put(c.idx)
 	int32Pool.put(c.i32Small)
 	c.i64Dense.reset()
 	c.levels, c.idx, c.plain = nil, nil, nil
-	c.dictPlain, c.dictPage, c.chunk = nil, nil, nil
+	c.dictPlain, c.dictPage = nil, nil
 	c.i32Dict, c.i64Dict, c.ipDict = dictIndex[int32]{}, dictIndex[int64]{}, dictIndex[ipKey]{}
 	c.strDict, c.i32Small = strIndex{}, nil
 	c.lastKey, c.ipText, c.minS, c.maxS = nil, nil, nil, nil
@@ -139,7 +140,6 @@ func (c *column) acquire() {
 	c.levels = take(&bytePool, c.levels, h.levels)
 	c.plain = take(&bytePool, c.plain, h.plain)
 	c.dictPlain = take(&bytePool, c.dictPlain, h.dict)
-	c.chunk = take(&bytePool, c.chunk, h.chunk)
 	c.idx = take(&int32Pool, c.idx, h.idx)
 	c.scratch.page = take(&bytePool, c.scratch.page, h.page)
 	c.scratch.compressed = take(&bytePool, c.scratch.compressed, h.compressed)
@@ -148,7 +148,7 @@ func (c *column) acquire() {
 // bufferHints are the capacities a column's buffers reached in its last
 // row group.
 type bufferHints struct {
-	levels, plain, dict, chunk, idx, page, compressed int
+	levels, plain, dict, idx, page, compressed int
 }
 
 func (c *column) pendingBytes() int64 {
@@ -685,7 +685,7 @@ func (c *column) cutPageRows(rows int) {
 		s.page = append(s.page, c.plain...)
 		c.usedPlain = true
 	}
-	c.chunk = c.appendPage(c.chunk, format.PageHeader{
+	header, compressed := c.encodePage(format.PageHeader{
 		Type: format.DataPage,
 		DataPageHeader: thrift.New(format.DataPageHeader{
 			NumValues:               int32(rows),
@@ -695,6 +695,8 @@ func (c *column) cutPageRows(rows int) {
 			Statistics:              format.Statistics{NullCount: int64(nulls)},
 		}),
 	}, s.page, valuesAt)
+	c.chunk.append(header)
+	c.chunk.append(compressed)
 	c.chunkRows += rows
 	c.chunkNulls += int64(nulls)
 	rest := c.pageRows - rows
@@ -761,11 +763,11 @@ func (c *column) indexWidth(least int) int {
 	return least
 }
 
-// appendPage compresses body and appends the page with its header to dst;
-// body holds PLAIN strings from valuesAt on, unless valuesAt is negative.
-func (c *column) appendPage(dst []byte, h format.PageHeader, body []byte, valuesAt int) []byte {
+// encodePage compresses body and returns the page's header and compressed
+// body (in the column's scratch, until the next page); body holds PLAIN
+// strings from valuesAt on, unless valuesAt is negative.
+func (c *column) encodePage(h format.PageHeader, body []byte, valuesAt int) (header, compressed []byte) {
 	s := &c.scratch
-	var compressed []byte
 	var err error
 	if ve, ok := c.w.codec.(valuesEncoder); ok && valuesAt >= 0 {
 		compressed, err = ve.EncodeValues(s.compressed[:0], body, valuesAt)
@@ -777,15 +779,13 @@ func (c *column) appendPage(dst []byte, h format.PageHeader, body []byte, values
 	}
 	h.UncompressedPageSize = int32(len(body))
 	h.CompressedPageSize = int32(len(compressed))
-	header, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
+	header, err = thrift.Marshal(new(thrift.CompactProtocol), &h)
 	if err != nil {
 		panic("BUG: encoding a page header: " + err.Error())
 	}
-	dst = append(dst, header...)
-	dst = append(dst, compressed...)
 	c.uncompressed += int64(len(header) + len(body))
 	s.compressed = compressed
-	return dst
+	return header, compressed
 }
 
 func uvarint(v uint64) []byte {
@@ -821,10 +821,11 @@ func (c *column) flush(offset int64) (format.ColumnChunk, error) {
 		if c.spec.Type == String && c.dictOn {
 			c.statDictionary()
 		}
-		c.dictPage = c.appendPage(c.dictPage, format.PageHeader{
+		header, compressed := c.encodePage(format.PageHeader{
 			Type:                 format.DictionaryPage,
 			DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(c.dictN), Encoding: format.Plain}),
 		}, c.dictPlain, dictValuesAt)
+		c.dictPage = append(append(c.dictPage, header...), compressed...)
 		meta.DictionaryPageOffset = offset
 	}
 	meta.DataPageOffset = offset + int64(len(c.dictPage))
@@ -835,7 +836,7 @@ func (c *column) flush(offset int64) (format.ColumnChunk, error) {
 	if c.usedDict {
 		meta.Encoding = append(meta.Encoding, format.Plain, format.RLEDictionary)
 	}
-	meta.TotalCompressedSize = int64(len(c.dictPage) + len(c.chunk))
+	meta.TotalCompressedSize = int64(len(c.dictPage) + c.chunk.n)
 	meta.TotalUncompressedSize = c.uncompressed
 	meta.Statistics = c.statistics()
 	return format.ColumnChunk{FileOffset: offset, MetaData: meta}, nil

@@ -310,7 +310,7 @@ func (w *Writer) Rows() int64 { return w.total + int64(w.rows) }
 func (w *Writer) Size() int64 {
 	n := w.pos
 	for _, c := range w.cols {
-		n += int64(len(c.chunk)) + c.pendingBytes()
+		n += int64(c.chunk.n) + c.pendingBytes()
 	}
 	return n
 }
@@ -331,7 +331,7 @@ func (w *Writer) FlushRowGroup() error {
 		if err := w.write(c.dictPage); err != nil {
 			return err
 		}
-		if err := w.write(c.chunk); err != nil {
+		if err := c.chunk.writeTo(w.write); err != nil {
 			return err
 		}
 		rg.Columns = append(rg.Columns, cc)
