@@ -193,7 +193,7 @@ func (d *denseIndex) ref(v int64) *int32 {
 	if o := uint64(v - d.lo); o < uint64(len(d.refs)) {
 		return &d.refs[o]
 	}
-	if d.off || v < -1<<62 || v > 1<<62 { // far from any overflow below
+	if d.off || v < -1<<61 || v > 1<<61 { // spans below then stay far from overflow
 		d.off = true
 		return nil
 	}

@@ -595,6 +595,9 @@ func TestInt64Dictionaries(t *testing.T) {
 			return []int64{math.MinInt64, math.MaxInt64, -1 << 62, 1 << 62, -1<<62 - 1, 1<<62 + 1, 0, -1, 5}[rng.IntN(9)]
 		},
 		"small counts": func(int) int64 { return rng.Int64N(3000) },
+		"opposite ends": func(i int) int64 { // the dense index's bounds, both sides
+			return []int64{-1 << 62, 1 << 62, -1<<62 + 2000, 1<<61 - 5, -1 << 61, 1 << 61}[i%6]
+		},
 	}
 	for name, value := range patterns {
 		t.Run(name, func(t *testing.T) {
