@@ -627,3 +627,47 @@ func TestInt64Dictionaries(t *testing.T) {
 		})
 	}
 }
+
+// TestDictionaryGivenUpEarly writes string columns whose first 16 Ki
+// values are distinct: long ones, whose dictionary would outgrow 1 MiB at
+// that rate, are written PLAIN from the start (even though here they
+// repeat later); short ones keep their dictionary. Both read back exactly.
+func TestDictionaryGivenUpEarly(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		format   string
+		wantDict bool
+	}{
+		{"addresses", "203.%d.%d.17", false},
+		{"short", "%x%x", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := array.NewStringBuilder(memory.DefaultAllocator)
+			var want []cell
+			for i := range 100_000 {
+				k := i % 20_000 // 20,000 distinct, all within the first 16 Ki rows and more
+				s := fmt.Sprintf(tc.format, k/256, k%256)
+				b.Append(s)
+				want = append(want, s)
+			}
+			arr := b.NewArray()
+			var buf bytes.Buffer
+			w, _ := pqfile.NewWriter(&buf, []pqfile.Column{{Name: "s", Type: pqfile.String}}, pqfile.Options{})
+			if err := w.Write([]arrow.Array{arr}, nil, arr.Len()); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got, pf := readBack(t, buf.Bytes())
+			compare(t, got, [][]cell{want})
+			cc, err := pf.MetaData().RowGroup(0).ColumnChunk(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cc.HasDictionaryPage() != tc.wantDict {
+				t.Errorf("dictionary page: %v, want %v", cc.HasDictionaryPage(), tc.wantDict)
+			}
+		})
+	}
+}
