@@ -91,7 +91,11 @@ func hash6(v uint64) uint32 { return uint32(((v << 16) * 0x9E3779B185EBCA87) >> 
 // from the value starting at next, and returns where the first value past
 // the block starts.
 func (e *Encoder) findSequences(src []byte, start, end, next int) int {
-	e.seqs, e.lits = e.seqs[:0], e.lits[:0]
+	e.seqs = e.seqs[:0]
+	if cap(e.lits) < maxBlock+16 {
+		e.lits = make([]byte, 0, maxBlock+16)
+	}
+	e.lits = e.lits[:0]
 	for k := range e.counts {
 		clear(e.counts[k][:])
 	}
@@ -120,7 +124,7 @@ func (e *Encoder) findSequences(src []byte, start, end, next int) int {
 			}
 			if length > 0 {
 				e.addSequence(uint32(at-anchor), uint32(length), uint32(at-from))
-				e.lits = append(e.lits, src[anchor:at]...)
+				e.appendLiterals16(src, anchor, at)
 				anchor = at + length
 			}
 		}
@@ -130,6 +134,20 @@ func (e *Encoder) findSequences(src []byte, start, end, next int) int {
 	}
 	e.lits = append(e.lits, src[anchor:end]...)
 	return v
+}
+
+// appendLiterals16 appends src[from:to], the literals before a match, to
+// e.lits, which has room for a block and 16 bytes more: runs of up to 16
+// bytes, the usual between values, are copied as 16 bytes of constant size,
+// which the compiler turns into two moves rather than a call.
+func (e *Encoder) appendLiterals16(src []byte, from, to int) {
+	n := len(e.lits)
+	if to-from <= 16 && from+16 <= len(src) {
+		copy(e.lits[n:n+16], src[from:from+16])
+		e.lits = e.lits[:n+to-from]
+		return
+	}
+	e.lits = append(e.lits, src[from:to]...)
 }
 
 // addSequence adds a sequence and counts its codes.
