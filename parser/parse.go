@@ -288,7 +288,7 @@ func isASCII(b []byte) bool {
 		a |= binary.LittleEndian.Uint64(b[i:])
 	}
 	a |= binary.LittleEndian.Uint64(b[n-8:]) // the tail, overlapping
-	return (a|c|d|e)&0x8080808080808080 == 0
+	return (a|c|d|e)&highBits == 0
 }
 
 // tokenEnd returns the index of the space that ends the token at pos, or
@@ -360,13 +360,16 @@ func scanUint(l []byte, pos int) (int64, int, Reason) {
 	return v, i, ReasonNone
 }
 
-const asciiZeros = 0x3030303030303030
+// The words that 8-byte scans use: each byte's high bit, and eight '0's.
+const (
+	highBits   = 0x8080808080808080
+	asciiZeros = 0x3030303030303030
+)
 
 // leadingDigits returns how many of x's bytes, from the lowest, are digits,
 // x being 8 bytes of text XORed with asciiZeros (digits became 0-9).
 func leadingDigits(x uint64) int {
-	const high = 0x8080808080808080
-	notDigit := ((x&^high + 0x7676767676767676) | x) & high
+	notDigit := ((x&^highBits + 0x7676767676767676) | x) & highBits
 	return bits.TrailingZeros64(notDigit) >> 3
 }
 
@@ -382,8 +385,7 @@ var powersOf10 = [8]int64{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000}
 // zeroBytes sets the high bit of each of x's bytes that is zero, and no
 // other bit.
 func zeroBytes(x uint64) uint64 {
-	const high = 0x8080808080808080
-	return ^((x&^high + ^uint64(high)&^high) | x) & high
+	return ^((x&^highBits + ^uint64(highBits)&^highBits) | x) & highBits
 }
 
 // badNumber classifies a token that is not a non-negative integer.
