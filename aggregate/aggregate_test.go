@@ -483,3 +483,41 @@ func TestSumsSaturate(t *testing.T) {
 		t.Errorf("%d sums checked: %v", checked, rows)
 	}
 }
+
+// TestSlicedBatches: batches handed over as slices of larger ones (their
+// string offsets not starting at zero) aggregate as the whole batches do.
+func TestSlicedBatches(t *testing.T) {
+	inputs := corpus(t)
+	want := reference(inputs, 300)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	rows := map[string][]string{}
+	agg := aggregate.New(aggregate.Config{Lateness: 24 * time.Hour, ExactDistinct: 1 << 20}, mem, func(table string, rec arrow.RecordBatch) error {
+		defer rec.Release()
+		rows[table] = append(rows[table], render(rec)...)
+		return nil
+	})
+	worker := agg.NewWorker()
+	for _, in := range inputs {
+		rec := in.batch.NewRecordBatch(in.batch.Format.ArrowSchema())
+		n := rec.NumRows()
+		for _, part := range []arrow.RecordBatch{rec.NewSlice(0, 123), rec.NewSlice(123, n)} {
+			if err := worker.Add(part, in.region); err != nil {
+				t.Fatal(err)
+			}
+			part.Release()
+		}
+		rec.Release()
+	}
+	if err := worker.Done(); err != nil {
+		t.Fatal(err)
+	}
+	if err := agg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mem.AssertSize(t, 0)
+	for _, table := range aggregate.Tables {
+		if g, w := strings.Join(sorted(rows[table]), "\n"), strings.Join(sorted(want[table]), "\n"); g != w {
+			t.Fatalf("%s: %d rows differ from the reference's %d", table, len(rows[table]), len(want[table]))
+		}
+	}
+}

@@ -57,7 +57,13 @@ func bindStr(a arrow.Array) strCol {
 	if !ok {
 		return strCol{}
 	}
-	return strCol{s, s.ValueOffsets(), s.ValueBytes()}
+	// The offsets index the whole value buffer; ValueBytes starts at the
+	// array's first value, past 0 in a slice of a larger array.
+	var data []byte
+	if b := s.Data().Buffers()[2]; b != nil {
+		data = b.Bytes()
+	}
+	return strCol{s, s.ValueOffsets(), data}
 }
 
 // view returns row i without copying; it is valid while the array is.

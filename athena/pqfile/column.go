@@ -234,6 +234,16 @@ func (c *column) appendArray(arr arrow.Array, sel []int32, n int) error {
 	return nil
 }
 
+// stringData returns the whole value buffer of a, which its offsets index;
+// ValueBytes starts at a's first value instead, past 0 in a slice of a
+// larger array.
+func stringData(a *array.String) []byte {
+	if b := a.Data().Buffers()[2]; b != nil {
+		return b.Bytes()
+	}
+	return nil
+}
+
 // accepts checks that arr's type fits the column.
 func (c *column) accepts(arr arrow.Array) error {
 	ok := false
@@ -304,8 +314,7 @@ func (c *column) appendRange(arr arrow.Array, sel []int32, start, end int) error
 			c.addFloat64(vals[r])
 		}
 	case *array.String:
-		offs := a.ValueOffsets()
-		data := a.ValueBytes()
+		offs, data := a.ValueOffsets(), stringData(a)
 		for k := 0; k < count; k++ {
 			r := row(sel, start, k)
 			if hasNulls && a.IsNull(r) {

@@ -671,3 +671,43 @@ func TestDictionaryGivenUpEarly(t *testing.T) {
 		})
 	}
 }
+
+// TestSlicedArrays writes arrays that are slices of larger ones (their
+// offsets not starting at zero), with and without a dictionary, as any
+// Arrow producer may hand them over.
+func TestSlicedArrays(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, distinct := range []int{20, 1 << 20} {
+		arrays, want := genArrays(mem, rng, 3000, distinct)
+		const from, to = 1234, 2900
+		var sliced []arrow.Array
+		for _, a := range arrays {
+			sliced = append(sliced, array.NewSlice(a, from, to))
+			a.Release()
+		}
+		for j := range want {
+			want[j] = want[j][from:to]
+		}
+		var buf bytes.Buffer
+		w, _ := pqfile.NewWriter(&buf, cols, pqfile.Options{})
+		if err := w.Write(sliced, nil, to-from); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(sliced, []int32{to - from - 1, 0, 7}, to-from); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for j := range want {
+			want[j] = append(want[j], want[j][to-from-1], want[j][0], want[j][7])
+		}
+		got, _ := readBack(t, buf.Bytes())
+		compare(t, got, want)
+		for _, a := range sliced {
+			a.Release()
+		}
+	}
+}
