@@ -465,7 +465,7 @@ func (z *Reader) dynamicTables() error {
 		if e&entryInvalid != 0 {
 			return z.corrupt("invalid code-length symbol")
 		}
-		n := uint(e & 0xf)
+		n := uint(e & entryBits)
 		z.bitbuf >>= n
 		z.nbits -= n
 		sym := e >> 16
@@ -568,9 +568,10 @@ func (z *Reader) huffman(limit int) error {
 			if e&entrySub != 0 {
 				bitbuf >>= litBits
 				nbits -= litBits
-				e = lit[(e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1))&subMask]
+				e = lit[(e>>16+uint32(bitbuf)&(1<<((e>>8)&0xf)-1))&subMask]
 			}
-			n := e & 0xf
+			saved := bitbuf // a length's extra bits are read from it
+			n := e & entryBits
 			bitbuf >>= n
 			nbits -= uint(n)
 			if e&entryLiteral != 0 {
@@ -580,7 +581,7 @@ func (z *Reader) huffman(limit int) error {
 					if careful && pos*8-int(nbits) > endBits {
 						// A pair whose first literal was in the stream
 						// yields it.
-						if e&entryPair != 0 && pos*8-int(nbits)-int(e&0xf)+int(e>>8&0xf) <= endBits {
+						if e&entryPair != 0 && pos*8-int(nbits)-int(e&entryBits)+int(e>>8&0xf) <= endBits {
 							out[o] = byte(e >> 16)
 							o++
 						}
@@ -596,16 +597,18 @@ func (z *Reader) huffman(limit int) error {
 					if e&entrySub != 0 {
 						bitbuf >>= litBits
 						nbits -= litBits
-						e = lit[(e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1))&subMask]
+						e = lit[(e>>16+uint32(bitbuf)&(1<<((e>>8)&0xf)-1))&subMask]
 					}
-					n = e & 0xf
+					saved = bitbuf
+					n = e & entryBits
 					bitbuf >>= n
 					nbits -= uint(n)
 					if e&entryLiteral == 0 {
 						break
 					}
 				}
-				// A length and its distance take up to 33 more bits.
+				// A distance takes up to 28 more bits (a length's extra
+				// bits were at hand, in saved).
 				bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
 				pos += int(63-nbits) >> 3
 				nbits |= 56
@@ -619,28 +622,23 @@ func (z *Reader) huffman(limit int) error {
 				done = true
 				break
 			}
-			extra := (e >> 8) & 0xff
-			length := int(e>>16) + int(bitbuf&(1<<extra-1))
-			bitbuf >>= extra
-			nbits -= uint(extra)
+			length := int(e>>16) + int(saved&(1<<n-1)>>(e>>8&0xf))
 			e = dist[bitbuf&distMask]
 			if e&entrySub != 0 {
 				bitbuf >>= distBits
 				nbits -= distBits
-				e = dist[(e>>16+uint32(bitbuf)&(1<<((e>>8)&0xff)-1))&subMask]
+				e = dist[(e>>16+uint32(bitbuf)&(1<<((e>>8)&0xf)-1))&subMask]
 			}
 			if e&entryInvalid != 0 {
 				err = &corruptError{offset: z.off + int64(pos-int(nbits/8)), why: "invalid distance code"}
 				done = true
 				break
 			}
-			n = e & 0xf
+			saved = bitbuf
+			n = e & entryBits
 			bitbuf >>= n
 			nbits -= uint(n)
-			extra = (e >> 8) & 0xff
-			d := int(e>>16) + int(bitbuf&(1<<extra-1))
-			bitbuf >>= extra
-			nbits -= uint(extra)
+			d := int(e>>16) + int(saved&(1<<n-1)>>(e>>8&0xf))
 			if d > o-hist {
 				err = &corruptError{offset: z.off + int64(pos-int(nbits/8)), why: "distance beyond the output"}
 				done = true

@@ -8,26 +8,34 @@ import (
 // A decoding table maps the next tableBits bits of the stream (least
 // significant first, as deflate packs codes reversed) to an entry:
 //
-//	bits 0-3   bits the codeword takes (in a main-table pointer: the table's bits)
-//	bits 4-7   flags: entryLiteral, entryEnd, entrySub, entryInvalid
-//	bits 8-15  extra bits after the codeword (in a pointer: the subtable's bits)
+//	bits 0-5   bits the entry consumes: its codeword's, and for a length or
+//	           distance the extra bits after it (in a main-table pointer:
+//	           the table's bits)
+//	bits 6-7   flags: entryEnd, entryInvalid
+//	bits 8-11  the codeword's bits, where the extra bits start (in a
+//	           pointer: the subtable's bits)
+//	bits 12-14 flags: entryPair, entryLiteral, entrySub
 //	bits 16-31 the value: literal byte, length or distance base, subtable offset
 //
 // Codes longer than the main table's bits continue in a subtable, as in
-// zlib's inflate_table and libdeflate.
+// zlib's inflate_table and libdeflate. As in libdeflate, one shift consumes
+// a length's or distance's codeword and extra bits together, the extra
+// bits being read from the bits saved before it: one shift less on the
+// path every symbol's decoding waits on.
 //
 // A main-table entry of a literal whose code leaves room in the table's
-// bits for the whole code of a second literal holds both: bit 12
-// (entryPair) is set, bits 0-3 count both codes, bits 8-11 the first's,
-// and bits 24-31 hold the second byte. Text of few distinct bytes (digits
-// and dots of addresses) has codes of 4 to 6 bits, so most lookups of its
-// literals yield two.
+// bits for the whole code of a second literal holds both: entryPair is
+// set, bits 0-5 count both codes, bits 8-11 the first's, and bits 24-31
+// hold the second byte. Text of few distinct bytes (digits and dots of
+// addresses) has codes of 4 to 6 bits, so most lookups of its literals
+// yield two.
 const (
-	entryLiteral = 0x10
-	entryEnd     = 0x20
-	entrySub     = 0x40
+	entryEnd     = 0x40
 	entryInvalid = 0x80
 	entryPair    = 0x1000
+	entryLiteral = 0x2000
+	entrySub     = 0x4000
+	entryBits    = 63 // the bits an entry consumes
 
 	litBits  = 10 // main-table bits of the literal/length code
 	distBits = 8  // main-table bits of the distance code
@@ -75,14 +83,14 @@ func symbolEntry(kind int, s int, n uint) uint32 {
 		case s == 256:
 			return entryEnd | uint32(n)
 		case s < 286:
-			return uint32(lengthBase[s-257])<<16 | uint32(lengthExtra[s-257])<<8 | uint32(n)
+			return uint32(lengthBase[s-257])<<16 | uint32(n)<<8 | uint32(n)+uint32(lengthExtra[s-257])
 		}
 	case kindDist:
 		if s < 30 {
-			return uint32(distBase[s])<<16 | uint32(distExtra[s])<<8 | uint32(n)
+			return uint32(distBase[s])<<16 | uint32(n)<<8 | uint32(n)+uint32(distExtra[s])
 		}
 	case kindCodeLen:
-		return uint32(s)<<16 | uint32(n)
+		return uint32(s)<<16 | uint32(n)<<8 | uint32(n)
 	}
 	return entryInvalid | uint32(n)
 }
@@ -169,7 +177,7 @@ func (t *table) build(lengths []uint8, mainBits uint, kind int) error {
 			continue
 		}
 		ptr := t.t[rev&uint32(mainSize-1)]
-		off, sub := ptr>>16, (ptr>>8)&0xff
+		off, sub := ptr>>16, (ptr>>8)&0xf
 		rest := uint(n) - mainBits
 		e := symbolEntry(kind, s, rest)
 		for i := rev >> mainBits; i < 1<<sub; i += 1 << rest {
@@ -189,12 +197,12 @@ func (t *table) build(lengths []uint8, mainBits uint, kind int) error {
 func (t *table) pairLiterals(mainBits uint) {
 	for i := 1<<mainBits - 1; i >= 0; i-- {
 		e := t.t[i]
-		n := uint(e & 0xf)
+		n := uint(e & entryBits)
 		if e&entryLiteral == 0 || n >= mainBits {
 			continue
 		}
 		next := t.t[i>>n]
-		m := uint(next & 0xf)
+		m := uint(next & entryBits)
 		if next&(entryLiteral|entrySub) != entryLiteral || n+m > mainBits {
 			continue
 		}
