@@ -559,12 +559,19 @@ func (z *Reader) huffman(limit int) error {
 		pos, bitbuf, nbits, o, hist := z.pos, z.bitbuf, z.nbits, z.o, z.hist
 		var err error
 		done := false
-	decode:
-		for pos <= inLimit && o <= outLimit {
+		// Each symbol's first entry is looked up ahead, after the bits
+		// are topped up: at the end of the one before, ahead of its
+		// match's copy, whose mispredicted loop exit then does not delay
+		// it (as libdeflate does).
+		var e uint32
+		if pos <= inLimit {
 			bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
 			pos += int(63-nbits) >> 3
 			nbits |= 56
-			e := lit[bitbuf&litMask]
+			e = lit[bitbuf&litMask]
+		}
+	decode:
+		for pos <= inLimit && o <= outLimit {
 			if e&entrySub != 0 {
 				bitbuf >>= litBits
 				nbits -= litBits
@@ -591,6 +598,10 @@ func (z *Reader) huffman(limit int) error {
 					binary.LittleEndian.PutUint16(out[o:], uint16(e>>16))
 					o += 1 + int(e>>12&1)
 					if lits == 3 {
+						bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
+						pos += int(63-nbits) >> 3
+						nbits |= 56
+						e = lit[bitbuf&litMask]
 						continue decode
 					}
 					e = lit[bitbuf&litMask]
@@ -648,6 +659,10 @@ func (z *Reader) huffman(limit int) error {
 				err = z.truncated()
 				break
 			}
+			bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
+			pos += int(63-nbits) >> 3
+			nbits |= 56
+			e = lit[bitbuf&litMask]
 			src := o - d
 			if d >= 8 {
 				for i := 0; i < length; i += 8 {
