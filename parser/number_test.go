@@ -109,3 +109,68 @@ func TestIPv4(t *testing.T) {
 		}
 	}
 }
+
+// TestIPv6 parses random tokens of hex groups, colons and "::", some with
+// an IPv4 tail or a stray character, as addresses and checks each against
+// netip: a token is an address exactly when netip reads it as IPv6
+// without a zone, and then it is that address.
+func TestIPv6(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const hex = "0123456789abcdefABCDEF"
+	token := func() string {
+		var b strings.Builder
+		groups := 1 + rng.IntN(9)
+		for k := range groups {
+			if k > 0 || rng.IntN(8) == 0 {
+				b.WriteByte(':')
+				if rng.IntN(6) == 0 {
+					b.WriteByte(':')
+				}
+			}
+			n := rng.IntN(6)
+			if rng.IntN(3) > 0 {
+				n = 1 + rng.IntN(4)
+			}
+			for range n {
+				b.WriteByte(hex[rng.IntN(len(hex))])
+			}
+		}
+		switch rng.IntN(10) {
+		case 0:
+			b.WriteString(":" + strconv.Itoa(rng.IntN(300)) + "." + strconv.Itoa(rng.IntN(256)) + ".0." + strconv.Itoa(rng.IntN(256)))
+		case 1:
+			b.WriteString("::")
+		case 2:
+			b.WriteByte(":%.g"[rng.IntN(4)])
+		}
+		return b.String()
+	}
+	p := NewParser()
+	f := DefaultFormat()
+	accepted := 0
+	for i := 0; i < 60000; i++ {
+		tok := token()
+		fields := strings.Fields("2 123456789012 eni-1 1.2.3.4 5.6.7.8 1 2 6 1 1 1 1 ACCEPT OK")
+		at := 3 + i%2
+		fields[at] = tok
+		b := NewBatch(f)
+		p.ParseLine(b, []byte(strings.Join(fields, " ")), 1)
+		a, err := netip.ParseAddr(tok)
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			if b.Len() != 0 {
+				t.Fatalf("%q accepted: %q", tok, b.AppendText(nil, 0))
+			}
+			continue
+		}
+		if b.Len() != 1 {
+			t.Fatalf("%q rejected: %v", tok, b.Stats.Samples)
+		}
+		accepted++
+		if got := strings.Fields(string(b.AppendText(nil, 0)))[at]; got != a.Unmap().String() {
+			t.Fatalf("%q read as %s, want %s", tok, got, a.Unmap())
+		}
+	}
+	if accepted < 5000 {
+		t.Fatalf("only %d of the tokens were addresses: the test tries too few", accepted)
+	}
+}
