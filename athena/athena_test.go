@@ -58,6 +58,8 @@ func TestSplit(t *testing.T) {
 		"- - 1793491260",                  // no region, no start: end's day
 		"- - -",                           // nothing: the input's defaults
 		"us-east-1 1793491300 1793491360", // the first partition again
+		"us-east-1 900000000000000 0",     // days out of range, two of them:
+		"us-east-1 990000000000000 0",     // one partition, "unknown"
 	})
 	defer rec.Release()
 	p := athena.FlowPartitioner{DefaultRegion: "eu-west-1", DefaultDate: "2026-10-31"}
@@ -65,7 +67,7 @@ func TestSplit(t *testing.T) {
 	for _, g := range p.Split(rec) {
 		got = append(got, fmt.Sprint(g.Values, g.Rows))
 	}
-	want := "[us-east-1 2026-11-01] [0 1 5]|[______x 2026-11-02] [2]|[eu-west-1 2026-11-01] [3]|[eu-west-1 2026-10-31] [4]"
+	want := "[us-east-1 2026-11-01] [0 1 5]|[______x 2026-11-02] [2]|[eu-west-1 2026-11-01] [3]|[eu-west-1 2026-10-31] [4]|[us-east-1 unknown] [6 7]"
 	if strings.Join(got, "|") != want {
 		t.Fatalf("groups %s\nwant %s", strings.Join(got, "|"), want)
 	}

@@ -1,6 +1,7 @@
 package athena
 
 import (
+	"math"
 	"strings"
 	"time"
 
@@ -195,43 +196,52 @@ func (p *FlowPartitioner) Split(rec arrow.RecordBatch) []Group {
 	if defDate == "" {
 		defDate = Unknown
 	}
-	keyOf := func(i int) (string, string) {
+	// keyOf returns a row's region and day number (noDay when no time
+	// column dates it): runs of rows are told apart by comparing numbers,
+	// the day's text made once per group.
+	const noDay = math.MinInt64
+	keyOf := func(i int) (string, int64) {
 		region := defRegion
 		if regionCol != nil && regionCol.IsValid(i) {
 			region = p.region(regionCol.Value(i))
 		}
-		date := defDate
 		for _, c := range times {
 			if c.IsValid(i) {
-				date = p.day(floorDiv(c.Value(i), 86400))
-				break
+				return region, floorDiv(c.Value(i), 86400)
 			}
 		}
-		return region, date
+		return region, noDay
+	}
+	date := func(d int64) string {
+		if d == noDay {
+			return defDate
+		}
+		return p.day(d)
 	}
 	r0, d0 := keyOf(0)
 	i := 1
 	for ; i < n; i++ {
-		if r, d := keyOf(i); r != r0 || d != d0 {
+		if r, d := keyOf(i); d != d0 || r != r0 {
 			break
 		}
 	}
 	if i == n {
-		return []Group{{Values: []string{r0, d0}}}
+		return []Group{{Values: []string{r0, date(d0)}}}
 	}
 	index := map[[2]string]int{}
 	var groups []Group
-	g, lastR, lastD := -1, "", ""
+	g, lastR, lastD := -1, "", int64(0)
 	for i := 0; i < n; i++ {
 		// Rows of one partition come in runs: the map is looked up at a
-		// run's first row only.
-		if r, d := keyOf(i); g < 0 || r != lastR || d != lastD {
-			k := [2]string{r, d}
+		// run's first row only. Days out of range share the partition
+		// "unknown": the map, keyed by text, joins them.
+		if r, d := keyOf(i); g < 0 || d != lastD || r != lastR {
+			k := [2]string{r, date(d)}
 			var ok bool
 			if g, ok = index[k]; !ok {
 				g = len(groups)
 				index[k] = g
-				groups = append(groups, Group{Values: []string{r, d}})
+				groups = append(groups, Group{Values: k[:]})
 			}
 			lastR, lastD = r, d
 		}
