@@ -83,11 +83,11 @@ func symbolEntry(kind int, s int, n uint) uint32 {
 		case s == 256:
 			return entryEnd | uint32(n)
 		case s < 286:
-			return uint32(lengthBase[s-257])<<16 | uint32(n)<<8 | uint32(n) + uint32(lengthExtra[s-257])
+			return uint32(lengthBase[s-257])<<16 | uint32(n)<<8 | (uint32(n) + uint32(lengthExtra[s-257]))
 		}
 	case kindDist:
 		if s < 30 {
-			return uint32(distBase[s])<<16 | uint32(n)<<8 | uint32(n) + uint32(distExtra[s])
+			return uint32(distBase[s])<<16 | uint32(n)<<8 | (uint32(n) + uint32(distExtra[s]))
 		}
 	case kindCodeLen:
 		return uint32(s)<<16 | uint32(n)<<8 | uint32(n)
