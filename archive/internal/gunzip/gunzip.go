@@ -191,9 +191,15 @@ func (z *Reader) corrupt(why string) error {
 
 // refill tops the bit buffer up to at least 56 bits.
 func (z *Reader) refill() {
-	z.bitbuf |= binary.LittleEndian.Uint64(z.in[z.pos:]) << z.nbits
-	z.pos += int(63-z.nbits) >> 3
-	z.nbits |= 56
+	z.pos, z.bitbuf, z.nbits = topUp(z.in, z.pos, z.bitbuf, z.nbits)
+}
+
+// topUp tops a bit buffer of nbits bits up to at least 56 with the input
+// at in[pos:], which holds at least 8 bytes, and returns the new state. It
+// is inlined in the decoding loop, which keeps the state in registers.
+func topUp(in []byte, pos int, bitbuf uint64, nbits uint) (int, uint64, uint) {
+	bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
+	return pos + int(63-nbits)>>3, bitbuf, nbits | 56
 }
 
 // bits reads n (at most 32) bits.
@@ -565,9 +571,7 @@ func (z *Reader) huffman(limit int) error {
 		// it (as libdeflate does).
 		var e uint32
 		if pos <= inLimit {
-			bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
-			pos += int(63-nbits) >> 3
-			nbits |= 56
+			pos, bitbuf, nbits = topUp(in, pos, bitbuf, nbits)
 			e = lit[bitbuf&litMask]
 		}
 	decode:
@@ -598,9 +602,7 @@ func (z *Reader) huffman(limit int) error {
 					binary.LittleEndian.PutUint16(out[o:], uint16(e>>16))
 					o += 1 + int(e>>12&1)
 					if lits == 3 {
-						bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
-						pos += int(63-nbits) >> 3
-						nbits |= 56
+						pos, bitbuf, nbits = topUp(in, pos, bitbuf, nbits)
 						e = lit[bitbuf&litMask]
 						continue decode
 					}
@@ -620,9 +622,7 @@ func (z *Reader) huffman(limit int) error {
 				}
 				// A distance takes up to 28 more bits (a length's extra
 				// bits were at hand, in saved).
-				bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
-				pos += int(63-nbits) >> 3
-				nbits |= 56
+				pos, bitbuf, nbits = topUp(in, pos, bitbuf, nbits)
 			}
 			if e&(entryEnd|entryInvalid) != 0 {
 				if e&entryInvalid != 0 {
@@ -659,9 +659,7 @@ func (z *Reader) huffman(limit int) error {
 				err = z.truncated()
 				break
 			}
-			bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
-			pos += int(63-nbits) >> 3
-			nbits |= 56
+			pos, bitbuf, nbits = topUp(in, pos, bitbuf, nbits)
 			e = lit[bitbuf&litMask]
 			src := o - d
 			if d >= 8 {
