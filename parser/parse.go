@@ -469,8 +469,8 @@ func scanIPv4(l []byte, pos int) (a [4]byte, end int, ok bool) {
 // parseIPv6 parses any RFC 4291 text form (including "::" and an embedded
 // IPv4 tail); zones are rejected. It follows netip.ParseAddr, which it
 // replaces for IPv6 (TestIPv6 compares the two): hex digits are read
-// through a table, where netip's three-way branch on each digit of random
-// groups was mispredicted, at four times the cost.
+// through a table, where netip branches three ways on each digit, which
+// random groups mispredict (30 ns an AWS-shaped address, netip 44).
 func parseIPv6(tok []byte) ([16]byte, bool) {
 	var ip [16]byte
 	ellipsis := -1 // where "::" is in ip
