@@ -54,6 +54,7 @@ type column struct {
 	lastIP    ipKey // the last address looked up, and its index
 	lastIPIdx int32
 	ipText    []byte
+	matching  matching // of pages other than PLAIN strings, for the writer's life
 
 	// the chunk of the row group
 	dictPage     []byte // the dictionary page, made when the chunk is flushed
@@ -810,12 +811,7 @@ func (c *column) indexWidth(least int) int {
 // strings from valuesAt on, unless valuesAt is negative.
 func (c *column) encodePage(h format.PageHeader, body []byte, valuesAt int) (header, compressed []byte) {
 	s := &c.scratch
-	var err error
-	if ve, ok := c.w.codec.(valuesEncoder); ok && valuesAt >= 0 {
-		compressed, err = ve.EncodeValues(s.compressed[:0], body, valuesAt)
-	} else {
-		compressed, err = c.w.codec.Encode(s.compressed[:0], body)
-	}
+	compressed, err := c.compress(body, valuesAt)
 	if err != nil {
 		panic("BUG: compressing a page: " + err.Error())
 	}
@@ -828,6 +824,59 @@ func (c *column) encodePage(h format.PageHeader, body []byte, valuesAt int) (hea
 	c.uncompressed += int64(len(header) + len(body))
 	s.compressed = compressed
 	return header, compressed
+}
+
+// matching says whether a column's pages other than PLAIN strings
+// (dictionary indices, numbers, their dictionaries) are worth a search for
+// matches, with a codec that has a values encoder (zstd).
+type matching uint8
+
+const (
+	matchingUntried matching = iota
+	matchingOff              // their literals are Huffman-coded, no more
+	matchingOn               // the codec's own encoder searches for matches
+)
+
+// matchTrialBytes is the size from which a page tells whether matches pay.
+const matchTrialBytes = 64 << 10
+
+// compress returns body, a page whose PLAIN strings (if any) start at
+// valuesAt, compressed in the scratch buffers' memory. Strings go to the
+// codec's values encoder when it has one. Other pages are mostly entropy:
+// bit-packed indices of ports, counters, interfaces, in which zstd's
+// fastest level finds few matches and spends a tenth of a conversion
+// looking (and much more on small pages, where it clears its tables every
+// time); their literals alone, Huffman-coded, come out about as small.
+// Where matches do pay (indices of near-sorted times, runs of actions), a
+// column's first page of matchTrialBytes or more shows it, coded both ways,
+// and the column keeps the verdict: matches when they save 3 %.
+func (c *column) compress(body []byte, valuesAt int) ([]byte, error) {
+	s := &c.scratch
+	ve, ok := c.w.codec.(valuesEncoder)
+	switch {
+	case !ok:
+		return c.w.codec.Encode(s.compressed[:0], body)
+	case valuesAt >= 0:
+		return ve.EncodeValues(s.compressed[:0], body, valuesAt)
+	case c.matching == matchingOn:
+		return c.w.codec.Encode(s.compressed[:0], body)
+	}
+	lits, err := ve.EncodeValues(s.compressed[:0], body, len(body))
+	if err != nil || c.matching == matchingOff || len(body) < matchTrialBytes {
+		return lits, err
+	}
+	full, err := c.w.codec.Encode(s.trial[:0], body)
+	if err != nil {
+		return nil, err
+	}
+	if len(full) < len(lits)-len(lits)/32 {
+		c.matching = matchingOn
+		s.compressed, s.trial = full, lits
+		return full, nil
+	}
+	c.matching = matchingOff
+	s.trial = full
+	return lits, nil
 }
 
 func uvarint(v uint64) []byte {

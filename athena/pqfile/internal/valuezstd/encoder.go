@@ -71,8 +71,10 @@ func (e *Encoder) Encode(dst, src []byte, valuesAt int) ([]byte, error) {
 	if len(src) == 0 {
 		return append(dst, 1, 0, 0), nil // an empty raw last block
 	}
-	clear(e.byPrefix[:])
-	clear(e.byText[:])
+	if valuesAt < len(src) { // literals alone need no match tables
+		clear(e.byPrefix[:])
+		clear(e.byText[:])
+	}
 	e.huff.Reuse = huff0.ReusePolicyNone
 	next := max(valuesAt, 0)
 	for start := 0; start < len(src); start += maxBlock {
