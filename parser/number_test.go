@@ -59,9 +59,10 @@ func TestNumbers(t *testing.T) {
 	}
 }
 
-// TestIPv4 parses random tokens of digits and dots as addresses and checks
-// each against netip: a token is an address exactly when netip reads it
-// as IPv4, and then it is that address.
+// TestIPv4 parses random tokens of digits and dots as addresses, in mid-line
+// and at a line's end, and checks each against netip: a token is an
+// address exactly when netip reads it as IPv4, and then it is that
+// address.
 func TestIPv4(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	token := func() string {
@@ -89,9 +90,23 @@ func TestIPv4(t *testing.T) {
 	for i := 0; i < 30000; i++ {
 		tok := token()
 		a, err := netip.ParseAddr(tok)
-		addressTrial(t, p, tok, 3+i%2, a, err == nil && a.Is4())
+		ok := addressTrial(t, p, tok, 3+i%2, a, err == nil && a.Is4())
+		// At the end of a line, fewer than 16 bytes on, it is read byte by
+		// byte: the same verdict.
+		b := NewBatch(tailFormat)
+		p.ParseLine(b, []byte("2 "+tok), 1)
+		if b.Len() != 1 && ok || b.Len() != 0 && !ok {
+			t.Fatalf("%q at a line's end: %d records, want valid %v", tok, b.Len(), ok)
+		}
+		if ok {
+			if got := strings.Fields(string(b.AppendText(nil, 0)))[1]; got != a.String() {
+				t.Fatalf("%q at a line's end read as %s", tok, got)
+			}
+		}
 	}
 }
+
+var tailFormat, _ = ParseLogFormat("${version} ${srcaddr}")
 
 var trialFormat = DefaultFormat()
 
