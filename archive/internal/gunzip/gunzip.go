@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"unsafe"
 )
 
 var (
@@ -191,15 +192,37 @@ func (z *Reader) corrupt(why string) error {
 
 // refill tops the bit buffer up to at least 56 bits.
 func (z *Reader) refill() {
-	z.pos, z.bitbuf, z.nbits = topUp(z.in, z.pos, z.bitbuf, z.nbits)
+	z.pos, z.bitbuf, z.nbits = topUp(binary.LittleEndian.Uint64(z.in[z.pos:]), z.pos, z.bitbuf, z.nbits)
 }
 
-// topUp tops a bit buffer of nbits bits up to at least 56 with the input
-// at in[pos:], which holds at least 8 bytes, and returns the new state. It
-// is inlined in the decoding loop, which keeps the state in registers.
-func topUp(in []byte, pos int, bitbuf uint64, nbits uint) (int, uint64, uint) {
-	bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
-	return pos + int(63-nbits)>>3, bitbuf, nbits | 56
+// topUp tops a bit buffer of nbits bits up to at least 56 with next, the 8
+// bytes of input at pos, and returns the new state. It is inlined in the
+// decoding loop, which keeps the state in registers.
+func topUp(next uint64, pos int, bitbuf uint64, nbits uint) (int, uint64, uint) {
+	return pos + int(63-nbits)>>3, bitbuf | next<<nbits, nbits | 56
+}
+
+// The decoding loop reads and writes its buffers through load64, store64
+// and store16, without bounds checks: in a loop of a dozen cheap steps a
+// symbol, Go's checks on the input and output slices (about twelve a match)
+// took 10-16 % of the time. Each use is within bounds by the loop's limits,
+// as huffman sets out; the fuzz and shape tests run through them, and
+// under -race (as CI runs them) checkptr fails any of them that reaches
+// past its buffer.
+
+// load64 returns the 8 bytes at p+i, little-endian.
+func load64(p unsafe.Pointer, i int) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:])
+}
+
+// store64 stores v at p+i, little-endian.
+func store64(p unsafe.Pointer, i int, v uint64) {
+	binary.LittleEndian.PutUint64((*[8]byte)(unsafe.Add(p, i))[:], v)
+}
+
+// store16 stores v at p+i, little-endian.
+func store16(p unsafe.Pointer, i int, v uint16) {
+	binary.LittleEndian.PutUint16((*[2]byte)(unsafe.Add(p, i))[:], v)
 }
 
 // bits reads n (at most 32) bits.
@@ -549,8 +572,23 @@ const fastInput = 16
 // short (then it refills the input and goes on). Near the end of the
 // stream each symbol is checked against reading past it, so a truncated
 // stream yields no bytes it did not hold.
+//
+// Its loads and stores are unchecked (load64, store64, store16); they stay
+// within bounds because:
+//   - input: each pass of the loop starts with pos <= inLimit, at most
+//     inBytes+8, and tops the bits up at most twice before the next check,
+//     each time reading 8 bytes and moving pos 7 at most: it reads below
+//     inLimit+22, inside in's inPad (64) bytes past inBytes;
+//   - output: each pass starts with o <= outLimit = limit-outSlack, writes
+//     up to six literals, then a match of at most 258 bytes in 8-byte words
+//     (264), all below limit, at most len(out)-outSlack; a match reads
+//     from o-d >= hist >= 0, checked, as far as it writes.
 func (z *Reader) huffman(limit int) error {
 	in, out := z.in, z.out
+	if limit > len(out)-outSlack || len(in) < inBytes+inPad {
+		panic("gunzip: buffers smaller than the decoding loop's bounds")
+	}
+	inp, outp := unsafe.Pointer(unsafe.SliceData(in)), unsafe.Pointer(unsafe.SliceData(out))
 	lit, dist := z.lit.t, z.dist.t // main tables of litBits and distBits
 	const litMask, distMask, subMask = 1<<litBits - 1, 1<<distBits - 1, tableSize - 1
 	outLimit := limit - outSlack
@@ -571,7 +609,7 @@ func (z *Reader) huffman(limit int) error {
 		// it (as libdeflate does).
 		var e uint32
 		if pos <= inLimit {
-			pos, bitbuf, nbits = topUp(in, pos, bitbuf, nbits)
+			pos, bitbuf, nbits = topUp(load64(inp, pos), pos, bitbuf, nbits)
 			e = lit[bitbuf&litMask]
 		}
 	decode:
@@ -599,10 +637,10 @@ func (z *Reader) huffman(limit int) error {
 						err = z.truncated()
 						break decode
 					}
-					binary.LittleEndian.PutUint16(out[o:], uint16(e>>16))
+					store16(outp, o, uint16(e>>16))
 					o += 1 + int(e>>12&1)
 					if lits == 3 {
-						pos, bitbuf, nbits = topUp(in, pos, bitbuf, nbits)
+						pos, bitbuf, nbits = topUp(load64(inp, pos), pos, bitbuf, nbits)
 						e = lit[bitbuf&litMask]
 						continue decode
 					}
@@ -622,7 +660,7 @@ func (z *Reader) huffman(limit int) error {
 				}
 				// A distance takes up to 28 more bits (a length's extra
 				// bits were at hand, in saved).
-				pos, bitbuf, nbits = topUp(in, pos, bitbuf, nbits)
+				pos, bitbuf, nbits = topUp(load64(inp, pos), pos, bitbuf, nbits)
 			}
 			if e&(entryEnd|entryInvalid) != 0 {
 				if e&entryInvalid != 0 {
@@ -659,12 +697,12 @@ func (z *Reader) huffman(limit int) error {
 				err = z.truncated()
 				break
 			}
-			pos, bitbuf, nbits = topUp(in, pos, bitbuf, nbits)
+			pos, bitbuf, nbits = topUp(load64(inp, pos), pos, bitbuf, nbits)
 			e = lit[bitbuf&litMask]
 			src := o - d
 			if d >= 8 {
 				for i := 0; i < length; i += 8 {
-					binary.LittleEndian.PutUint64(out[o+i:], binary.LittleEndian.Uint64(out[src+i:]))
+					store64(outp, o+i, load64(outp, src+i))
 				}
 			} else {
 				for i := range length {
