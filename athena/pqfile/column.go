@@ -44,7 +44,7 @@ type column struct {
 	dictPlain []byte // the entries, PLAIN-encoded
 	dictN     int
 	i32Dict   dictIndex[int32]
-	i32Small  []int32 // index+1 of the small non-negative int32 values (ports, protocol, flags)
+	i32Small  []uint16 // index+1 of the small non-negative int32 values (ports, protocol, flags), up to index 65534
 	i64Dict   dictIndex[int64]
 	i64Dense  denseIndex // before i64Dict, while the values stay near each other
 	strDict   strIndex
@@ -124,7 +124,7 @@ func (c *column) release() {
 		bytePool.put(b)
 	}
 	int32Pool.put(c.idx)
-	int32Pool.put(c.i32Small)
+	uint16Pool.put(c.i32Small)
 	c.i64Dense.reset()
 	c.levels, c.idx, c.plain = nil, nil, nil
 	c.dictPlain, c.dictPage = nil, nil
@@ -359,11 +359,11 @@ func (c *column) addInt32(v int32) {
 	if c.dictOn {
 		if uint32(v) < smallInt32 {
 			if c.i32Small == nil {
-				c.i32Small = int32Pool.get(smallInt32)[:smallInt32]
+				c.i32Small = uint16Pool.get(smallInt32)[:smallInt32]
 				clear(c.i32Small)
 			}
 			if i := c.i32Small[v]; i > 0 {
-				c.idx = append(c.idx, i-1)
+				c.idx = append(c.idx, int32(i)-1)
 				return
 			}
 		}
@@ -371,8 +371,8 @@ func (c *column) addInt32(v int32) {
 		i := c.i32Dict.find(v, h)
 		if i < 0 {
 			i = c.i32Dict.insert(v, h)
-			if uint32(v) < smallInt32 {
-				c.i32Small[v] = i + 1
+			if uint32(v) < smallInt32 && i < math.MaxUint16 {
+				c.i32Small[v] = uint16(i + 1)
 			}
 			c.dictN++
 			c.dictPlain = binary.LittleEndian.AppendUint32(c.dictPlain, uint32(v))

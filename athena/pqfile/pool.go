@@ -13,8 +13,9 @@ import (
 // buffers; growing them afresh for each row group, though, cost a few
 // percent of a conversion in copying and clearing.
 var (
-	bytePool  classPool[byte]
-	int32Pool classPool[int32]
+	bytePool   classPool[byte]
+	uint16Pool classPool[uint16]
+	int32Pool  classPool[int32]
 )
 
 // classPool keeps slices by capacity class, a power of two.

@@ -711,3 +711,38 @@ func TestSlicedArrays(t *testing.T) {
 		}
 	}
 }
+
+// TestManySmallInt32s writes every value 0-65535 of an int32 column twice,
+// after large ones, so that the dictionary holds over 65,535 entries and
+// the late small values' indices outgrow the table that maps small values
+// to indices: each value reads back.
+func TestManySmallInt32s(t *testing.T) {
+	b := array.NewInt32Builder(memory.NewGoAllocator())
+	var want []cell
+	for i := range 300 {
+		v := int32(1<<20 + i)
+		b.Append(v)
+		want = append(want, int64(v))
+	}
+	for range 2 {
+		for v := range int32(1 << 16) {
+			b.Append(v)
+			want = append(want, int64(v))
+		}
+	}
+	arr := b.NewArray()
+	defer arr.Release()
+	var buf bytes.Buffer
+	w, _ := pqfile.NewWriter(&buf, []pqfile.Column{{Name: "port", Type: pqfile.Int32}}, pqfile.Options{Codec: pqfile.Zstd})
+	if err := w.Write([]arrow.Array{arr}, nil, arr.Len()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, pf := readBack(t, buf.Bytes())
+	compare(t, got, [][]cell{want})
+	if cc, err := pf.MetaData().RowGroup(0).ColumnChunk(0); err != nil || !cc.HasDictionaryPage() {
+		t.Fatalf("the column is not dictionary encoded (%v): the test misses its case", err)
+	}
+}
