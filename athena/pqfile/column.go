@@ -865,17 +865,16 @@ func (c *column) compress(body []byte, valuesAt int) ([]byte, error) {
 	if err != nil || c.matching == matchingOff || len(body) < matchTrialBytes {
 		return lits, err
 	}
-	full, err := c.w.codec.Encode(s.trial[:0], body)
+	// The trial is made once in a column's life: its buffer is not kept.
+	full, err := c.w.codec.Encode(nil, body)
 	if err != nil {
 		return nil, err
 	}
 	if len(full) < len(lits)-len(lits)/32 {
 		c.matching = matchingOn
-		s.compressed, s.trial = full, lits
-		return full, nil
+		return full, nil // encodePage keeps it as the scratch buffer
 	}
 	c.matching = matchingOff
-	s.trial = full
 	return lits, nil
 }
 

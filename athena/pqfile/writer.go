@@ -402,7 +402,6 @@ func (w *Writer) write(b []byte) error {
 type scratch struct {
 	levels                bytes.Buffer
 	page, rle, compressed []byte
-	trial                 []byte // a page compressed the other way (column.compress)
 }
 
 func (c *column) schemaElement() format.SchemaElement {
