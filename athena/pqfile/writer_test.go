@@ -133,6 +133,27 @@ func compare(t *testing.T, got, want [][]cell) {
 	}
 }
 
+// writeAndReadBack writes arrays as one batch of a file of cols, checks
+// that pqarrow reads want back from it, and returns the writer (closed)
+// and the file's reader.
+func writeAndReadBack(t *testing.T, cols []pqfile.Column, opts pqfile.Options, arrays []arrow.Array, want [][]cell) (*pqfile.Writer, *file.Reader) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := pqfile.NewWriter(&buf, cols, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(arrays, nil, arrays[0].Len()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, pf := readBack(t, buf.Bytes())
+	compare(t, got, want)
+	return w, pf
+}
+
 // TestRoundTrip writes batches with NULLs, selections, row groups, dictionary
 // fallback and every codec, and reads them back with pqarrow.
 func TestRoundTrip(t *testing.T) {
@@ -651,16 +672,7 @@ func TestDictionaryGivenUpEarly(t *testing.T) {
 				want = append(want, s)
 			}
 			arr := b.NewArray()
-			var buf bytes.Buffer
-			w, _ := pqfile.NewWriter(&buf, []pqfile.Column{{Name: "s", Type: pqfile.String}}, pqfile.Options{})
-			if err := w.Write([]arrow.Array{arr}, nil, arr.Len()); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			got, pf := readBack(t, buf.Bytes())
-			compare(t, got, [][]cell{want})
+			_, pf := writeAndReadBack(t, []pqfile.Column{{Name: "s", Type: pqfile.String}}, pqfile.Options{}, []arrow.Array{arr}, [][]cell{want})
 			cc, err := pf.MetaData().RowGroup(0).ColumnChunk(0)
 			if err != nil {
 				t.Fatal(err)
@@ -732,17 +744,44 @@ func TestManySmallInt32s(t *testing.T) {
 	}
 	arr := b.NewArray()
 	defer arr.Release()
-	var buf bytes.Buffer
-	w, _ := pqfile.NewWriter(&buf, []pqfile.Column{{Name: "port", Type: pqfile.Int32}}, pqfile.Options{Codec: pqfile.Zstd})
-	if err := w.Write([]arrow.Array{arr}, nil, arr.Len()); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got, pf := readBack(t, buf.Bytes())
-	compare(t, got, [][]cell{want})
+	_, pf := writeAndReadBack(t, []pqfile.Column{{Name: "port", Type: pqfile.Int32}}, pqfile.Options{Codec: pqfile.Zstd}, []arrow.Array{arr}, [][]cell{want})
 	if cc, err := pf.MetaData().RowGroup(0).ColumnChunk(0); err != nil || !cc.HasDictionaryPage() {
 		t.Fatalf("the column is not dictionary encoded (%v): the test misses its case", err)
+	}
+}
+
+// TestMatchingVerdict: with zstd, a column whose dictionary indices repeat
+// (a cycle of values) keeps zstd's match search, one of random values has
+// its literals Huffman-coded alone, a column of small pages (long runs) is
+// never tried; pqarrow reads every value back.
+func TestMatchingVerdict(t *testing.T) {
+	const rows = 300_000
+	rng := rand.New(rand.NewPCG(3, 4))
+	cycle := make([]int64, 5000)
+	for i := range cycle {
+		cycle[i] = rng.Int64N(1 << 40)
+	}
+	mem := memory.NewGoAllocator()
+	var arrays []arrow.Array
+	want := make([][]cell, 3)
+	for j, value := range []func(i int) int64{
+		func(i int) int64 { return cycle[i%len(cycle)] },
+		func(int) int64 { return rng.Int64N(60_000) },
+		func(i int) int64 { return int64(i / 100_000) },
+	} {
+		b := array.NewInt64Builder(mem)
+		for i := range rows {
+			v := value(i)
+			b.Append(v)
+			want[j] = append(want[j], v)
+		}
+		arrays = append(arrays, b.NewArray())
+	}
+	cols := []pqfile.Column{{Name: "cycle", Type: pqfile.Int64}, {Name: "random", Type: pqfile.Int64}, {Name: "runs", Type: pqfile.Int64}}
+	w, _ := writeAndReadBack(t, cols, pqfile.Options{Codec: pqfile.Zstd}, arrays, want)
+	for i, verdict := range []string{"on", "off", "untried"} {
+		if got := pqfile.ColumnMatching(w, i); got != verdict {
+			t.Errorf("column %s: matching %s, want %s", cols[i].Name, got, verdict)
+		}
 	}
 }
