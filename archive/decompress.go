@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
 	"github.com/flowlens/flowlens/archive/internal/gunzip"
@@ -90,39 +89,6 @@ func (d *decompressor) Close() {
 		gzipReaders.Put(d.gz)
 		d.gz = nil
 	}
-}
-
-// wholeFileBytes bounds the local files read into memory at once rather
-// than streamed: flow-log objects are at most 75 MB.
-const wholeFileBytes = 96 << 20
-
-var wholeFiles sync.Pool // of *[]byte
-
-// readWhole reads a local file of known size into a pooled buffer and
-// returns it as a *bytes.Reader, with a function that gives the buffer back;
-// other sources are returned as they are.
-func readWhole(r io.Reader, size int64) (io.Reader, func(), error) {
-	f, ok := r.(*os.File)
-	if !ok || size <= 0 || size > wholeFileBytes {
-		return r, func() {}, nil
-	}
-	bp, _ := wholeFiles.Get().(*[]byte)
-	if bp == nil || int64(cap(*bp)) < size {
-		b := make([]byte, size)
-		bp = &b
-	}
-	buf := (*bp)[:size]
-	if _, err := io.ReadFull(f, buf); err != nil {
-		wholeFiles.Put(bp)
-		return nil, nil, fmt.Errorf("cannot read: %w", err)
-	}
-	release := func() { wholeFiles.Put(bp) }
-	// A file that grew since it was listed is read to its end.
-	var more [1]byte
-	if n, _ := f.Read(more[:]); n > 0 {
-		return io.MultiReader(bytes.NewReader(buf), bytes.NewReader(more[:n]), f), release, nil
-	}
-	return bytes.NewReader(buf), release, nil
 }
 
 // Gunzip returns a reader of the text of a gzip stream (every member), with

@@ -187,17 +187,7 @@ func (r *runner) readInput(ctx context.Context, idx int, src *Source, res *Resul
 	}
 	defer rc.Close()
 	stored := &countingReader{r: rc}
-	whole, done, err := readWhole(rc, src.Size)
-	if err != nil {
-		return err
-	}
-	defer done()
-	var in io.Reader = stored
-	if whole != rc {
-		stored.n.Store(src.Size)
-		in = whole
-	}
-	dec, err := newDecompressor(in)
+	dec, err := newDecompressor(stored)
 	if err != nil {
 		return err
 	}
