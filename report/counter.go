@@ -18,10 +18,19 @@ const counterCapacity = 1 << 17
 // total/capacity is kept.
 type counter[K comparable] struct {
 	capacity int
-	pos      map[K]int      // key → index in heap
-	heap     []counted[K]   // min-heap by sum
+	pos      map[K]int32    // key → index in entries
+	entries  []counted[K]   // kept in place: a heap move touches no key
+	heap     []heapSlot     // min-heap by sum of the entries
+	at       []int32        // entry index → its place in heap
 	compare  func(K, K) int // orders keys of equal sums
 	evicted  bool           // some key was replaced: sums are upper bounds
+}
+
+// heapSlot is an entry's place in the heap, with a copy of its sum: a
+// sift reads the heap alone, not entries scattered over megabytes.
+type heapSlot struct {
+	sum   int64
+	entry int32
 }
 
 // counted is a key's sum, the two parts it is the sum of (bytes sent and
@@ -34,7 +43,7 @@ type counted[K comparable] struct {
 }
 
 func newCounter[K comparable](capacity int, compare func(K, K) int) *counter[K] {
-	return &counter[K]{capacity: capacity, pos: map[K]int{}, compare: compare}
+	return &counter[K]{capacity: capacity, pos: map[K]int32{}, compare: compare}
 }
 
 // add adds parts to the sums of k; a key is kept only once its sum is
@@ -43,11 +52,13 @@ func newCounter[K comparable](capacity int, compare func(K, K) int) *counter[K] 
 func (c *counter[K]) add(k K, parts [2]int64, clone func(K) K) {
 	w := saturate.Add(parts[0], parts[1])
 	if i, ok := c.pos[k]; ok {
-		e := &c.heap[i]
+		e := &c.entries[i]
 		e.sum = saturate.Add(e.sum, w)
 		e.parts[0] = saturate.Add(e.parts[0], parts[0])
 		e.parts[1] = saturate.Add(e.parts[1], parts[1])
-		c.down(i)
+		h := c.at[i]
+		c.heap[h].sum = e.sum
+		c.down(int(h))
 		return
 	}
 	if w <= 0 {
@@ -56,23 +67,28 @@ func (c *counter[K]) add(k K, parts [2]int64, clone func(K) K) {
 	if clone != nil {
 		k = clone(k)
 	}
-	if len(c.heap) < c.capacity {
-		c.heap = append(c.heap, counted[K]{key: k, sum: w, parts: parts})
-		c.pos[k] = len(c.heap) - 1
-		c.up(len(c.heap) - 1)
+	if len(c.entries) < c.capacity {
+		i := int32(len(c.entries))
+		c.entries = append(c.entries, counted[K]{key: k, sum: w, parts: parts})
+		c.heap = append(c.heap, heapSlot{w, i})
+		c.at = append(c.at, i)
+		c.pos[k] = i
+		c.up(int(i))
 		return
 	}
 	c.evicted = true
-	least := c.heap[0]
+	i := c.heap[0].entry
+	least := c.entries[i]
 	delete(c.pos, least.key)
-	c.heap[0] = counted[K]{key: k, sum: saturate.Add(least.sum, w), parts: parts, err: least.sum}
-	c.pos[k] = 0
+	c.entries[i] = counted[K]{key: k, sum: saturate.Add(least.sum, w), parts: parts, err: least.sum}
+	c.pos[k] = i
+	c.heap[0].sum = c.entries[i].sum
 	c.down(0)
 }
 
 // top returns the n heaviest keys, heaviest first (ties by key).
 func (c *counter[K]) top(n int) []counted[K] {
-	out := slices.Clone(c.heap)
+	out := slices.Clone(c.entries)
 	slices.SortFunc(out, func(a, b counted[K]) int { return cmp.Or(cmp.Compare(b.sum, a.sum), c.compare(a.key, b.key)) })
 	return out[:min(n, len(out))]
 }
@@ -81,10 +97,9 @@ func (c *counter[K]) less(i, j int) bool { return c.heap[i].sum < c.heap[j].sum 
 
 func (c *counter[K]) swap(i, j int) {
 	c.heap[i], c.heap[j] = c.heap[j], c.heap[i]
-	c.pos[c.heap[i].key] = i
-	c.pos[c.heap[j].key] = j
+	c.at[c.heap[i].entry] = int32(i)
+	c.at[c.heap[j].entry] = int32(j)
 }
-
 func (c *counter[K]) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2

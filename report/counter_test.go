@@ -21,8 +21,8 @@ func TestCounterExactWithinCapacity(t *testing.T) {
 	c.add(3, [2]int64{0, 0}, nil)  // a zero weight changes nothing
 	c.add(99, [2]int64{0, 0}, nil) // and adds no key
 	top := c.top(3)
-	if c.evicted || len(c.heap) != 8 || len(top) != 3 {
-		t.Fatalf("evicted %v, %d keys, top %v", c.evicted, len(c.heap), top)
+	if c.evicted || len(c.entries) != 8 || len(top) != 3 {
+		t.Fatalf("evicted %v, %d keys, top %v", c.evicted, len(c.entries), top)
 	}
 	for i, want := range []int{7, 6, 5} {
 		e := top[i]
@@ -49,8 +49,8 @@ func TestCounterBoundedAndHeavyKeysKept(t *testing.T) {
 		w := int64(1 + rng.IntN(3))
 		truth[k] += w
 		c.add(k, [2]int64{w, 0}, nil)
-		if len(c.heap) > capacity || len(c.pos) != len(c.heap) {
-			t.Fatalf("%d keys in the heap, %d in the index, capacity %d", len(c.heap), len(c.pos), capacity)
+		if len(c.entries) > capacity || len(c.pos) != len(c.entries) {
+			t.Fatalf("%d keys in the heap, %d in the index, capacity %d", len(c.entries), len(c.pos), capacity)
 		}
 	}
 	if !c.evicted {
@@ -61,7 +61,8 @@ func TestCounterBoundedAndHeavyKeysKept(t *testing.T) {
 			t.Errorf("top %d is light key %d (%d)", i, e.key, e.sum)
 		}
 	}
-	for _, e := range c.heap {
+	checkHeap(t, c)
+	for _, e := range c.entries {
 		if e.sum < truth[e.key] || e.sum-e.err > truth[e.key] {
 			t.Errorf("key %d: sum %d, error %d, truth %d", e.key, e.sum, e.err, truth[e.key])
 		}
@@ -90,5 +91,24 @@ func TestCounterSaturates(t *testing.T) {
 	c.add(2, [2]int64{5, 0}, nil) // evicts 1: inherits its sum
 	if top := c.top(1); len(top) != 1 || top[0].sum != math.MaxInt64 {
 		t.Errorf("top %+v, want a sum of %d", top, int64(math.MaxInt64))
+	}
+}
+
+// checkHeap checks the counter's bookkeeping: every key indexed at its
+// entry, every entry at its heap place, and the heap ordered.
+func checkHeap[K comparable](t *testing.T, c *counter[K]) {
+	t.Helper()
+	for i, e := range c.entries {
+		if c.pos[e.key] != int32(i) {
+			t.Fatalf("entry %d indexed at %d", i, c.pos[e.key])
+		}
+	}
+	for h, slot := range c.heap {
+		if i := slot.entry; c.at[i] != int32(h) || slot.sum != c.entries[i].sum {
+			t.Fatalf("entry %d (sum %d) at heap place %d (sum %d), recorded %d", i, c.entries[i].sum, h, slot.sum, c.at[i])
+		}
+		if p := (h - 1) / 2; h > 0 && c.heap[p].sum > slot.sum {
+			t.Fatalf("heap place %d (%d) above %d (%d)", p, c.heap[p].sum, h, slot.sum)
+		}
 	}
 }

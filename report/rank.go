@@ -34,7 +34,7 @@ type rankRow struct {
 }
 
 func newRanking[K comparable](c *counter[K], n int, label func(K) string) *ranking {
-	r := &ranking{keys: len(c.heap), approx: c.evicted}
+	r := &ranking{keys: len(c.entries), approx: c.evicted}
 	for _, e := range c.top(n) {
 		r.rows = append(r.rows, rankRow{label: label(e.key), sum: e.sum, parts: e.parts, err: e.err})
 	}
