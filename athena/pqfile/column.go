@@ -49,8 +49,9 @@ type column struct {
 	i64Dense  denseIndex // before i64Dict, while the values stay near each other
 	strDict   strIndex
 	ipDict    dictIndex[ipKey]
-	lastKey   []byte // the last string looked up, and its index
-	lastIdx   int32
+	lastIdx   int32 // the last string looked up, and where its text is in dictPlain
+	lastOff   int32
+	lastLen   int32
 	lastIP    ipKey // the last address looked up, and its index
 	lastIPIdx int32
 	ipText    []byte
@@ -99,7 +100,6 @@ func (c *column) resetChunk() {
 	}
 	c.dictPlain = c.dictPlain[:0]
 	c.dictN = 0
-	c.lastKey = c.lastKey[:0]
 	c.lastIdx, c.lastIPIdx = -1, -1
 	c.i32Dict.reset()
 	clear(c.i32Small)
@@ -130,7 +130,7 @@ func (c *column) release() {
 	c.dictPlain, c.dictPage = nil, nil
 	c.i32Dict, c.i64Dict, c.ipDict = dictIndex[int32]{}, dictIndex[int64]{}, dictIndex[ipKey]{}
 	c.strDict, c.i32Small = strIndex{}, nil
-	c.lastKey, c.ipText, c.minS, c.maxS = nil, nil, nil, nil
+	c.ipText, c.minS, c.maxS = nil, nil, nil
 	c.scratch = scratch{}
 }
 
@@ -443,12 +443,12 @@ func (c *column) addFloat64(v float64) {
 
 func (c *column) addString(s []byte) {
 	if c.dictOn {
-		if c.lastIdx >= 0 && bytes.Equal(s, c.lastKey) {
+		if c.lastIdx >= 0 && string(s) == string(c.dictPlain[c.lastOff:c.lastOff+c.lastLen]) {
 			c.idx = append(c.idx, c.lastIdx)
 			return
 		}
 		h := hashBytes(s)
-		i := c.strDict.find(c.dictPlain, s, h)
+		i, off := c.strDict.find(c.dictPlain, s, h)
 		if i < 0 {
 			c.dictN++
 			c.dictPlain = appendPlainString(c.dictPlain, s)
@@ -457,10 +457,10 @@ func (c *column) addString(s []byte) {
 				c.addPlainString(s)
 				return
 			}
-			i = c.strDict.insert(len(c.dictPlain)-len(s), len(s), h)
+			off = int32(len(c.dictPlain) - len(s))
+			i = c.strDict.insert(int(off), len(s), h)
 		}
-		c.lastKey = append(c.lastKey[:0], s...)
-		c.lastIdx = i
+		c.lastIdx, c.lastOff, c.lastLen = i, off, int32(len(s))
 		c.idx = append(c.idx, i)
 		return
 	}

@@ -122,19 +122,20 @@ func (d *strIndex) reset() {
 	d.n = 0
 }
 
-// find returns the index of s, whose hash is h, or -1.
-func (d *strIndex) find(arena, s []byte, h uint64) int32 {
+// find returns the index of s, whose hash is h, and where its text is in
+// the arena; or -1.
+func (d *strIndex) find(arena, s []byte, h uint64) (idx, off int32) {
 	if len(d.slots) == 0 {
-		return -1
+		return -1, 0
 	}
 	mask := uint64(len(d.slots) - 1)
 	for i := h >> d.shift; ; i = (i + 1) & mask {
 		e := &d.slots[i]
 		if e.ref == 0 {
-			return -1
+			return -1, 0
 		}
 		if e.hash == h && int(e.len) == len(s) && string(arena[e.off:e.off+e.len]) == string(s) {
-			return e.ref - 1
+			return e.ref - 1, e.off
 		}
 	}
 }
