@@ -581,8 +581,8 @@ const fastInput = 16
 //     each time reading 8 bytes and moving pos 7 at most: it reads below
 //     inLimit+22, inside in's inPad (64) bytes past inBytes;
 //   - output: each pass starts with o <= outLimit = limit-outSlack, writes
-//     up to six literals, then a match of at most 258 bytes in 8-byte words
-//     (264), all below limit, at most len(out)-outSlack; a match reads
+//     up to six literals, then a match of at most 258 bytes in 8-byte words,
+//     at least five of them (264 bytes at most), all below limit, at most len(out)-outSlack; a match reads
 //     from o-d >= hist >= 0, checked, as far as it writes.
 func (z *Reader) huffman(limit int) error {
 	in, out := z.in, z.out
@@ -702,7 +702,15 @@ func (z *Reader) huffman(limit int) error {
 			e = lit[bitbuf&litMask]
 			src := o - d
 			if d >= 8 {
-				for i := 0; i < length; i += 8 {
+				// Five words whatever the length (as libdeflate does): most
+				// matches are shorter, and a loop's exit, at a length that
+				// varies from match to match, would be mispredicted.
+				store64(outp, o, load64(outp, src))
+				store64(outp, o+8, load64(outp, src+8))
+				store64(outp, o+16, load64(outp, src+16))
+				store64(outp, o+24, load64(outp, src+24))
+				store64(outp, o+32, load64(outp, src+32))
+				for i := 40; i < length; i += 8 {
 					store64(outp, o+i, load64(outp, src+i))
 				}
 			} else {
