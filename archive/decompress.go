@@ -2,7 +2,6 @@ package archive
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -34,32 +33,21 @@ var gzipReaders sync.Pool // of *gunzip.Reader, reused through Reset
 // magic bytes (not by the name) and every member of a multi-member file is
 // read; anything else is passed through as plain text.
 type decompressor struct {
-	raw        *bufio.Reader // the stored stream, when it is streamed
+	raw        *bufio.Reader // the stored stream
 	gz         *gunzip.Reader
 	Text       io.Reader
 	Compressed bool
 }
 
-// newDecompressor reads r, streamed through a buffer. A *bytes.Reader (a
-// whole object in memory) is read as it is.
+// newDecompressor reads r, streamed through a buffer.
 func newDecompressor(r io.Reader) (*decompressor, error) {
-	d := &decompressor{}
-	var src io.Reader
-	var magic []byte
-	if br, ok := r.(*bytes.Reader); ok {
-		var head [2]byte
-		n, _ := br.ReadAt(head[:], 0)
-		magic, src = head[:n], br
-	} else {
-		d.raw = getReader(&rawReaders, r, readBufferBytes)
-		var err error
-		magic, err = d.raw.Peek(2)
-		if err != nil && err != io.EOF {
-			d.Close()
-			return nil, fmt.Errorf("cannot read: %w", err)
-		}
-		src = d.raw
+	d := &decompressor{raw: getReader(&rawReaders, r, readBufferBytes)}
+	magic, err := d.raw.Peek(2)
+	if err != nil && err != io.EOF {
+		d.Close()
+		return nil, fmt.Errorf("cannot read: %w", err)
 	}
+	src := io.Reader(d.raw)
 	if len(magic) < 2 || magic[0] != gzipMagic[0] || magic[1] != gzipMagic[1] {
 		d.Text = src
 		return d, nil
@@ -80,10 +68,8 @@ func newDecompressor(r io.Reader) (*decompressor, error) {
 
 // Close returns the readers to their pools.
 func (d *decompressor) Close() {
-	if d.raw != nil {
-		d.raw.Reset(nil)
-		rawReaders.Put(d.raw)
-	}
+	d.raw.Reset(nil)
+	rawReaders.Put(d.raw)
 	if d.gz != nil {
 		d.gz.Close()
 		gzipReaders.Put(d.gz)
