@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"math"
 	"math/rand/v2"
+	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/flowlens/flowlens/athena"
@@ -49,8 +51,11 @@ func TestCounterBoundedAndHeavyKeysKept(t *testing.T) {
 		w := int64(1 + rng.IntN(3))
 		truth[k] += w
 		c.add(k, [2]int64{w, 0}, nil)
-		if len(c.entries) > capacity || len(c.pos) != len(c.entries) {
-			t.Fatalf("%d keys in the heap, %d in the index, capacity %d", len(c.entries), len(c.pos), capacity)
+		if len(c.entries) > capacity {
+			t.Fatalf("%d keys held, capacity %d", len(c.entries), capacity)
+		}
+		if i%997 == 0 {
+			checkHeap(t, c)
 		}
 	}
 	if !c.evicted {
@@ -95,13 +100,23 @@ func TestCounterSaturates(t *testing.T) {
 }
 
 // checkHeap checks the counter's bookkeeping: every key indexed at its
-// entry, every entry at its heap place, and the heap ordered.
+// entry and nothing else indexed, every entry at its heap place, and the
+// heap ordered.
 func checkHeap[K comparable](t *testing.T, c *counter[K]) {
 	t.Helper()
 	for i, e := range c.entries {
-		if c.pos[e.key] != int32(i) {
-			t.Fatalf("entry %d indexed at %d", i, c.pos[e.key])
+		if got := c.find(e.key, c.hash32(e.key)); got != int32(i) {
+			t.Fatalf("entry %d indexed at %d", i, got)
 		}
+	}
+	indexed := 0
+	for _, v := range c.slots {
+		if v != 0 {
+			indexed++
+		}
+	}
+	if indexed != len(c.entries) || 2*indexed > len(c.slots) {
+		t.Fatalf("%d slots of %d used for %d entries", indexed, len(c.slots), len(c.entries))
 	}
 	for h, slot := range c.heap {
 		if i := slot.entry; c.at[i] != int32(h) || slot.sum != c.entries[i].sum {
@@ -111,4 +126,24 @@ func checkHeap[K comparable](t *testing.T, c *counter[K]) {
 			t.Fatalf("heap place %d (%d) above %d (%d)", p, c.heap[p].sum, h, slot.sum)
 		}
 	}
+}
+
+// BenchmarkCounterDistinct adds keys that are nearly all distinct, the
+// talkers of an internet-facing interface: past the capacity every one
+// evicts the lightest.
+func BenchmarkCounterDistinct(b *testing.B) {
+	const n = 1 << 20
+	keys := make([]string, n)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range keys {
+		keys[i] = netip.AddrFrom4([4]byte{byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))}).String()
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c := newCounter(counterCapacity, strings.Compare)
+		for i, k := range keys {
+			c.add(k, [2]int64{int64(40 + i%1500), 0}, nil)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/key")
 }
