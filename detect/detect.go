@@ -52,11 +52,17 @@ type Detector struct {
 	// hosts of a network facing the internet only receive, and need no
 	// more state than this.
 	received map[addr]int64
-	// beaconsSwept is the window of the last expireBeacons.
+	// beaconsSwept is the hour (of beaconSweep seconds) of the last
+	// expireBeacons.
 	beaconsSwept int64
-	findings     map[string]*Finding // by key
-	strs         map[string]string   // interned interface ids and regions
-	stats        Stats
+	// beaconDue lists the hosts with endpoints by the hour (Unix seconds
+	// / beaconSweep) from which their least recently contacted endpoint
+	// may be stale: a sweep visits those hosts alone, where visiting every
+	// host each hour took a tenth of a run over a million internal hosts.
+	beaconDue map[int64][]*hostState
+	findings  map[string]*Finding // by key
+	strs      map[string]string   // interned interface ids and regions
+	stats     Stats
 }
 
 // Stats count what a Detector read and what its bounds left out.
@@ -86,6 +92,7 @@ func New(cfg Config) (*Detector, error) {
 		findings:      map[string]*Finding{},
 		strs:          map[string]string{},
 		beaconsSwept:  math.MinInt64 / 2,
+		beaconDue:     map[int64][]*hostState{},
 	}
 	d.win.reset(math.MinInt64)
 	return d, nil

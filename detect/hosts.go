@@ -102,6 +102,7 @@ type hostState struct {
 	top     []topDest // the heaviest destinations (space-saving)
 	beacons map[beaconKey]*beacon
 	sweptAt int64 // the window of the last forgetStaleBeacons
+	dueHour int64 // the hour h is listed under in the Detector's beaconDue; 0 when not listed
 }
 
 func (d *Detector) host(a addr, region string) *hostState {
@@ -408,6 +409,7 @@ func (h *hostState) addBeacon(d *Detector, k beaconKey, ws int64, c *counts) {
 		b = &beacon{lastWS: math.MinInt64}
 		if h.beacons == nil {
 			h.beacons = map[beaconKey]*beacon{}
+			d.listBeacons(h, ws)
 		}
 		h.beacons[k] = b
 	}
@@ -428,37 +430,78 @@ func (h *hostState) addBeacon(d *Detector, k beaconKey, ws int64, c *counts) {
 // forgetStaleBeacons forgets the host's endpoints not contacted for longer
 // than BeaconMaxGap, which can no longer be regular beacons, after judging
 // them. Making room for a new endpoint (at most once per window), it
-// also forgets those seen in a single window an hour ago or more.
-func (h *hostState) forgetStaleBeacons(d *Detector, ws int64, makeRoom bool) {
+// also forgets those seen in a single window an hour ago or more. It
+// returns the window of the least recent contact kept.
+func (h *hostState) forgetStaleBeacons(d *Detector, ws int64, makeRoom bool) (oldest int64) {
 	if makeRoom {
 		h.sweptAt = ws
 	}
 	gap := int64(d.cfg.BeaconMaxGap / time.Second)
+	oldest = math.MaxInt64
 	for k, b := range h.beacons {
 		if ws-b.lastWS > gap || makeRoom && b.windows == 1 && ws-b.lastWS > 3600 {
 			d.judgeBeacon(h, k, b)
 			delete(h.beacons, k)
+			continue
 		}
+		oldest = min(oldest, b.lastWS)
 	}
 	if len(h.beacons) == 0 {
 		h.beacons = nil
 	}
+	return oldest
 }
 
-// beaconSweep is how often (seconds of log time) every host's stale
-// endpoints are forgotten, so that the endpoints tracked are those of the
-// last BeaconMaxGap, however long the run.
+// beaconSweep is how often (seconds of log time) stale endpoints are
+// forgotten, so that the endpoints tracked are those of the last
+// BeaconMaxGap, however long the run.
 const beaconSweep = 3600
 
-// expireBeacons forgets every host's stale endpoints, once per beaconSweep.
-func (d *Detector) expireBeacons(ws int64) {
-	if ws-d.beaconsSwept < beaconSweep {
+// listBeacons lists h in beaconDue under the hour from which its endpoint
+// last contacted in window lastWS may be stale, unless h is listed
+// already: under an earlier hour, whose sweep lists it again.
+func (d *Detector) listBeacons(h *hostState, lastWS int64) {
+	if h.dueHour != 0 {
 		return
 	}
-	d.beaconsSwept = ws
-	for _, h := range d.hosts {
-		if h.beacons != nil {
-			h.forgetStaleBeacons(d, ws, false)
+	stale := lastWS + int64(d.cfg.BeaconMaxGap/time.Second) + 1 // the first window it is stale in
+	h.dueHour = max(sweepHour(stale+beaconSweep-1), 1)          // the first hour it is stale all through
+	d.beaconDue[h.dueHour] = append(d.beaconDue[h.dueHour], h)
+}
+
+// sweepHour returns the hour (of beaconSweep seconds) window ws lies in.
+func sweepHour(ws int64) int64 {
+	if ws < 0 {
+		return (ws+1)/beaconSweep - 1
+	}
+	return ws / beaconSweep
+}
+
+// expireBeacons forgets, in the first window of each hour, the stale
+// endpoints of the hosts due by then, and lists each again under the hour
+// its oldest remaining endpoint is due.
+func (d *Detector) expireBeacons(ws int64) {
+	now := sweepHour(ws)
+	if now <= d.beaconsSwept {
+		return
+	}
+	d.beaconsSwept = now
+	for hour, hosts := range d.beaconDue {
+		if hour > now {
+			continue
+		}
+		delete(d.beaconDue, hour)
+		for _, h := range hosts {
+			if h.dueHour != hour { // listed again since
+				continue
+			}
+			h.dueHour = 0
+			if h.beacons == nil {
+				continue
+			}
+			if oldest := h.forgetStaleBeacons(d, ws, false); h.beacons != nil {
+				d.listBeacons(h, oldest)
+			}
 		}
 	}
 }
