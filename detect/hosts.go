@@ -102,7 +102,8 @@ type hostState struct {
 	top     []topDest // the heaviest destinations (space-saving)
 	beacons map[beaconKey]*beacon
 	sweptAt int64 // the window of the last forgetStaleBeacons
-	dueHour int64 // the hour h is listed under in the Detector's beaconDue; 0 when not listed
+	dueHour int64 // the hour h is listed under in the Detector's beaconDue, when listed
+	listed  bool
 }
 
 func (d *Detector) host(a addr, region string) *hostState {
@@ -409,9 +410,9 @@ func (h *hostState) addBeacon(d *Detector, k beaconKey, ws int64, c *counts) {
 		b = &beacon{lastWS: math.MinInt64}
 		if h.beacons == nil {
 			h.beacons = map[beaconKey]*beacon{}
-			d.listBeacons(h, ws)
 		}
 		h.beacons[k] = b
+		d.listBeacons(h, ws) // a late window's endpoint may be due before the others
 	}
 	b.counts.merge(c)
 	if ws <= b.lastWS { // late rows of a window already counted
@@ -458,15 +459,17 @@ func (h *hostState) forgetStaleBeacons(d *Detector, ws int64, makeRoom bool) (ol
 const beaconSweep = 3600
 
 // listBeacons lists h in beaconDue under the hour from which its endpoint
-// last contacted in window lastWS may be stale, unless h is listed
-// already: under an earlier hour, whose sweep lists it again.
+// last contacted in window lastWS may be stale, unless h is listed under
+// that hour or an earlier one already (whose sweep lists it again). A
+// host listed again leaves its old place in a list, skipped when swept.
 func (d *Detector) listBeacons(h *hostState, lastWS int64) {
-	if h.dueHour != 0 {
+	stale := lastWS + int64(d.cfg.BeaconMaxGap/time.Second) + 1 // the first window it is stale in
+	due := sweepHour(stale + beaconSweep - 1)                   // the first hour it is stale all through
+	if h.listed && h.dueHour <= due {
 		return
 	}
-	stale := lastWS + int64(d.cfg.BeaconMaxGap/time.Second) + 1 // the first window it is stale in
-	h.dueHour = max(sweepHour(stale+beaconSweep-1), 1)          // the first hour it is stale all through
-	d.beaconDue[h.dueHour] = append(d.beaconDue[h.dueHour], h)
+	h.dueHour, h.listed = due, true
+	d.beaconDue[due] = append(d.beaconDue[due], h)
 }
 
 // sweepHour returns the hour (of beaconSweep seconds) window ws lies in.
@@ -492,10 +495,10 @@ func (d *Detector) expireBeacons(ws int64) {
 		}
 		delete(d.beaconDue, hour)
 		for _, h := range hosts {
-			if h.dueHour != hour { // listed again since
+			if !h.listed || h.dueHour != hour { // listed again since
 				continue
 			}
-			h.dueHour = 0
+			h.listed = false
 			if h.beacons == nil {
 				continue
 			}

@@ -55,3 +55,30 @@ func TestLogHistogramSparseAndDense(t *testing.T) {
 		}
 	}
 }
+
+// TestLateEndpointSweptWhenDue: an endpoint first contacted in a late
+// window (earlier than the host's others) is forgotten by the sweep of
+// the hour it goes stale in, not with the host's later endpoints.
+func TestLateEndpointSweptWhenDue(t *testing.T) {
+	d, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := d.host(addr(netip.MustParseAddr("10.0.0.1").As16()), "")
+	endpoint := func(s string) beaconKey {
+		return beaconKey{addr(netip.MustParseAddr(s).As16()), 443, 6}
+	}
+	c := counts{records: 1, packets: 1, bytes: 100}
+	h.addBeacon(d, endpoint("203.0.113.1"), 3600, &c)
+	h.addBeacon(d, endpoint("203.0.113.2"), 3300, &c) // a late window's
+	// 3300 is stale from 3300+6h+1 on, in hour 7 (25200-28799); 3600 is
+	// not stale before 25201.
+	d.expireBeacons(25200)
+	if len(h.beacons) != 1 || h.beacons[endpoint("203.0.113.1")] == nil {
+		t.Fatalf("after hour 7's sweep: %d endpoints tracked, want only the one of window 3600", len(h.beacons))
+	}
+	d.expireBeacons(28800)
+	if len(h.beacons) != 0 {
+		t.Fatalf("after hour 8's sweep: %d endpoints tracked, want none", len(h.beacons))
+	}
+}

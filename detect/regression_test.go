@@ -160,6 +160,12 @@ func TestSlowScanStateIsBounded(t *testing.T) {
 // and so is one that beat every five minutes for two hours and then
 // stopped (judged when it is forgotten).
 func TestBeaconEndpointsExpire(t *testing.T) {
+	for _, start := range []int64{0, -72 * 3600} { // and before 1970, where hours are negative
+		beaconEndpointsExpire(t, start)
+	}
+}
+
+func beaconEndpointsExpire(t *testing.T, start int64) {
 	d, err := detect.New(detect.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +173,7 @@ func TestBeaconEndpointsExpire(t *testing.T) {
 	const windows, perWindow = 48 * 12, 20
 	oneOff := 0
 	for w := range int64(windows) {
-		ws := w * 300
+		ws := start + w*300
 		var rows []conv
 		for range perWindow {
 			oneOff++
@@ -192,7 +198,7 @@ func TestBeaconEndpointsExpire(t *testing.T) {
 	// The last BeaconMaxGap (6 h) and at most one sweep period (1 h) of
 	// one-off pairs, and the two-hourly beacon.
 	if n, most := detect.TrackedEndpoints(d), 7*12*perWindow+1; n > most || n < 6*12*perWindow {
-		t.Errorf("%d endpoints tracked after %d one-off pairs; want between %d and %d", n, oneOff, 6*12*perWindow, most)
+		t.Errorf("start %d: %d endpoints tracked after %d one-off pairs; want between %d and %d", start, n, oneOff, 6*12*perWindow, most)
 	}
 	var got []string
 	for _, f := range kinds(d.Findings(), detect.KindBeaconing) {
@@ -200,7 +206,7 @@ func TestBeaconEndpointsExpire(t *testing.T) {
 	}
 	slices.Sort(got)
 	if want := []string{"10.9.0.1>203.0.113.7", "10.9.0.2>203.0.113.8"}; !slices.Equal(got, want) {
-		t.Errorf("beacons %v, want %v", got, want)
+		t.Errorf("start %d: beacons %v, want %v", start, got, want)
 	}
 }
 
