@@ -103,7 +103,7 @@ type hostState struct {
 	beacons map[beaconKey]*beacon
 	sweptAt int64 // the window of the last forgetStaleBeacons
 	dueHour int64 // the hour h is listed under in the Detector's beaconDue, when listed
-	listed  bool
+	listed  bool  // h is in a beaconDue list: it has endpoints, or had at its last listing
 }
 
 func (d *Detector) host(a addr, region string) *hostState {
