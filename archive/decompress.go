@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -34,7 +35,7 @@ var gzipReaders sync.Pool // of *gunzip.Reader, reused through Reset
 // read; anything else is passed through as plain text.
 type decompressor struct {
 	raw        *bufio.Reader // the stored stream
-	gz         *gunzip.Reader
+	gz         io.ReadCloser // its text, from Gunzip, when it is gzip
 	Text       io.Reader
 	Compressed bool
 }
@@ -47,18 +48,12 @@ func newDecompressor(r io.Reader) (*decompressor, error) {
 		d.Close()
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}
-	src := io.Reader(d.raw)
-	if len(magic) < 2 || magic[0] != gzipMagic[0] || magic[1] != gzipMagic[1] {
-		d.Text = src
+	if !bytes.HasPrefix(magic, gzipMagic) {
+		d.Text = d.raw
 		return d, nil
 	}
 	d.Compressed = true
-	z, _ := gzipReaders.Get().(*gunzip.Reader)
-	if z == nil {
-		z = &gunzip.Reader{}
-	}
-	d.gz = z
-	if err := z.Reset(src); err != nil {
+	if d.gz, err = Gunzip(d.raw); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("cannot read gzip header: %w", err)
 	}
@@ -72,7 +67,6 @@ func (d *decompressor) Close() {
 	rawReaders.Put(d.raw)
 	if d.gz != nil {
 		d.gz.Close()
-		gzipReaders.Put(d.gz)
 		d.gz = nil
 	}
 }
