@@ -132,9 +132,9 @@ func (c *counter[K]) add(k K, parts [2]int64, clone func(K) K) {
 		e.sum = saturate.Add(e.sum, w)
 		e.parts[0] = saturate.Add(e.parts[0], parts[0])
 		e.parts[1] = saturate.Add(e.parts[1], parts[1])
-		h := c.at[i]
-		c.heap[h].sum = e.sum
-		c.down(int(h))
+		p := c.at[i]
+		c.heap[p].sum = e.sum
+		c.down(int(p))
 		return
 	}
 	if w <= 0 {
@@ -179,6 +179,7 @@ func (c *counter[K]) swap(i, j int) {
 	c.at[c.heap[i].entry] = int32(i)
 	c.at[c.heap[j].entry] = int32(j)
 }
+
 func (c *counter[K]) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
