@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/flowlens/flowlens/internal/arrowstr"
 	"github.com/flowlens/flowlens/internal/saturate"
 )
 
@@ -57,13 +58,7 @@ func bindStr(a arrow.Array) strCol {
 	if !ok {
 		return strCol{}
 	}
-	// The offsets index the whole value buffer; ValueBytes starts at the
-	// array's first value, past 0 in a slice of a larger array.
-	var data []byte
-	if b := s.Data().Buffers()[2]; b != nil {
-		data = b.Bytes()
-	}
-	return strCol{s, s.ValueOffsets(), data}
+	return strCol{s, s.ValueOffsets(), arrowstr.Data(s)}
 }
 
 // view returns row i without copying; it is valid while the array is.

@@ -15,6 +15,8 @@ import (
 	"github.com/parquet-go/parquet-go/encoding/rle"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/flowlens/flowlens/internal/arrowstr"
 )
 
 // maxPageRows cuts a page after this many rows whatever its size, so that
@@ -235,16 +237,6 @@ func (c *column) appendArray(arr arrow.Array, sel []int32, n int) error {
 	return nil
 }
 
-// stringData returns the whole value buffer of a, which its offsets index;
-// ValueBytes starts at a's first value instead, past 0 in a slice of a
-// larger array.
-func stringData(a *array.String) []byte {
-	if b := a.Data().Buffers()[2]; b != nil {
-		return b.Bytes()
-	}
-	return nil
-}
-
 // accepts checks that arr's type fits the column.
 func (c *column) accepts(arr arrow.Array) error {
 	ok := false
@@ -315,7 +307,7 @@ func (c *column) appendRange(arr arrow.Array, sel []int32, start, end int) error
 			c.addFloat64(vals[r])
 		}
 	case *array.String:
-		offs, data := a.ValueOffsets(), stringData(a)
+		offs, data := a.ValueOffsets(), arrowstr.Data(a)
 		for k := 0; k < count; k++ {
 			r := row(sel, start, k)
 			if hasNulls && a.IsNull(r) {
