@@ -581,9 +581,10 @@ const fastInput = 16
 //     each time reading 8 bytes and moving pos 7 at most: it reads below
 //     inLimit+22, inside in's inPad (64) bytes past inBytes;
 //   - output: each pass starts with o <= outLimit = limit-outSlack, writes
-//     up to six literals, then a match of at most 258 bytes in 8-byte words,
-//     at least five of them (264 bytes at most), all below limit, at most len(out)-outSlack; a match reads
-//     from o-d >= hist >= 0, checked, as far as it writes.
+//     up to six literals, then a match of at most 258 bytes in 8-byte
+//     words, at least five of them (264 bytes at most), all below limit,
+//     at most len(out)-outSlack; a match reads from o-d >= hist >= 0,
+//     checked, as far as it writes.
 func (z *Reader) huffman(limit int) error {
 	in, out := z.in, z.out
 	if limit > len(out)-outSlack || len(in) < inBytes+inPad {
