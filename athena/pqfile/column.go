@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/parquet-go/parquet-go/encoding/rle"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -272,6 +273,25 @@ func row(sel []int32, start, k int) int {
 func (c *column) appendRange(arr arrow.Array, sel []int32, start, end int) error {
 	count := end - start
 	hasNulls := arr.NullN() > 0
+	if sel == nil && hasRuns(arr) {
+		if !hasNulls {
+			c.appendValid(arr, start, end)
+			return nil
+		}
+		bitmap, offset := arr.NullBitmapBytes(), arr.Data().Offset()
+		for k := start; k < end; {
+			e := runEnd(bitmap, offset, k, end)
+			if bitutil.BitIsSet(bitmap, offset+k) {
+				c.appendValid(arr, k, e)
+			} else {
+				for range e - k {
+					c.nullRow()
+				}
+			}
+			k = e
+		}
+		return nil
+	}
 	switch a := arr.(type) {
 	case *array.Int32:
 		vals := a.Int32Values()
@@ -331,6 +351,280 @@ func (c *column) appendRange(arr arrow.Array, sel []int32, start, end int) error
 		return fmt.Errorf("unsupported Arrow type %v", arr.DataType())
 	}
 	return nil
+}
+
+// hasRuns reports whether appendValid takes arr's type.
+func hasRuns(arr arrow.Array) bool {
+	switch arr.(type) {
+	case *array.Int32, *array.Int64, *array.String, *array.FixedSizeBinary:
+		return true
+	}
+	return false
+}
+
+// runEnd returns where the run of rows from k on, before end, whose
+// validity bits are all row k's, ends.
+func runEnd(bitmap []byte, offset, k, end int) int {
+	want := bitutil.BitIsSet(bitmap, offset+k)
+	for k++; k < end; {
+		i := offset + k
+		if i&63 == 0 && k+64 <= end { // a whole word
+			w := binary.LittleEndian.Uint64(bitmap[i/8:])
+			if !want {
+				w = ^w
+			}
+			if w != math.MaxUint64 {
+				return k + bits.TrailingZeros64(^w)
+			}
+			k += 64
+			continue
+		}
+		if bitutil.BitIsSet(bitmap, i) != want {
+			return k
+		}
+		k++
+	}
+	return end
+}
+
+// appendValid appends rows start..end of arr, none of them NULL, its type
+// one that hasRuns takes. It is the usual case, and its loops keep the
+// column's state in locals: a value already in the dictionary costs a
+// lookup and an append, a PLAIN run one copy. Any other value goes through
+// the general add, one row at a time, with the page's rows counted up to it
+// (a dictionary overflowing there may cut the page before it).
+func (c *column) appendValid(arr arrow.Array, start, end int) {
+	switch a := arr.(type) {
+	case *array.Int32:
+		c.appendInt32s(a.Int32Values()[start:end])
+	case *array.Int64:
+		c.appendInt64s(a.Int64Values()[start:end])
+	case *array.String:
+		c.appendStrings(a.ValueOffsets()[start:end+1], arrowstr.Data(a))
+	case *array.FixedSizeBinary: // 16-byte addresses (accepts)
+		off := a.Data().Offset()
+		c.appendIPs(a.Data().Buffers()[1].Bytes()[16*(off+start) : 16*(off+end)])
+	}
+}
+
+// validRows counts n rows with values, as n calls of validRow.
+func (c *column) validRows(n int) {
+	if !c.levelsOn && c.pageNulls > 0 {
+		c.materializeLevels()
+	}
+	if c.levelsOn {
+		l := len(c.levels)
+		c.levels = slices.Grow(c.levels, n)[:l+n]
+		for i := l; i < l+n; i++ {
+			c.levels[i] = 1
+		}
+	}
+	c.pageRows += n
+}
+
+func (c *column) appendInt32s(vals []int32) {
+	lo, hi := minMax(vals)
+	c.stat(int64(lo))
+	c.stat(int64(hi))
+	for len(vals) > 0 {
+		if !c.dictOn {
+			c.plain = append(c.plain, arrow.Int32Traits.CastToBytes(vals)...)
+			c.validRows(len(vals))
+			return
+		}
+		n := c.indexSmallInt32s(vals)
+		c.validRows(n)
+		if vals = vals[n:]; len(vals) > 0 {
+			c.validRow()
+			c.addInt32(vals[0])
+			vals = vals[1:]
+		}
+	}
+}
+
+// indexSmallInt32s appends the indices of vals's leading values found in
+// the small-value table, and returns how many it took.
+func (c *column) indexSmallInt32s(vals []int32) int {
+	if c.i32Small == nil {
+		return 0
+	}
+	small := (*[smallInt32]uint16)(c.i32Small)
+	idx := slices.Grow(c.idx, len(vals))
+	k := 0
+	for ; k < len(vals); k++ {
+		v := vals[k]
+		if uint32(v) >= smallInt32 || small[uint16(v)] == 0 {
+			break
+		}
+		idx = append(idx, int32(small[uint16(v)])-1)
+	}
+	c.idx = idx
+	return k
+}
+
+func (c *column) appendInt64s(vals []int64) {
+	lo, hi := minMax(vals)
+	c.stat(lo)
+	c.stat(hi)
+	for len(vals) > 0 {
+		if !c.dictOn {
+			c.plain = append(c.plain, arrow.Int64Traits.CastToBytes(vals)...)
+			c.validRows(len(vals))
+			return
+		}
+		n := c.indexKnownInt64s(vals)
+		c.validRows(n)
+		if vals = vals[n:]; len(vals) > 0 {
+			c.validRow()
+			c.addInt64(vals[0])
+			vals = vals[1:]
+		}
+	}
+}
+
+// indexKnownInt64s appends the indices of vals's leading values already in
+// the dictionary, and returns how many it took.
+func (c *column) indexKnownInt64s(vals []int64) int {
+	idx := slices.Grow(c.idx, len(vals))
+	k := 0
+	if d := &c.i64Dense; !d.off {
+		refs, lo := d.refs, d.lo
+		for ; k < len(vals); k++ {
+			o := uint64(vals[k] - lo)
+			if o >= uint64(len(refs)) || refs[o] == 0 {
+				break
+			}
+			idx = append(idx, refs[o]-1)
+		}
+	} else if len(c.i64Dict.hashes) == c.dictN { // every entry indexed
+		for ; k < len(vals); k++ {
+			i := c.i64Dict.find(vals[k], hashInt(uint64(vals[k])))
+			if i < 0 {
+				break
+			}
+			idx = append(idx, i)
+		}
+	}
+	c.idx = idx
+	return k
+}
+
+// appendStrings appends the strings offs delimits in data.
+func (c *column) appendStrings(offs []int32, data []byte) {
+	for len(offs) > 1 {
+		if !c.dictOn {
+			for k := range len(offs) - 1 {
+				c.addPlainString(data[offs[k]:offs[k+1]])
+			}
+			c.validRows(len(offs) - 1)
+			return
+		}
+		n := c.indexKnownStrings(offs, data)
+		c.validRows(n)
+		if offs = offs[n:]; len(offs) > 1 {
+			c.validRow()
+			c.addString(data[offs[0]:offs[1]])
+			offs = offs[1:]
+		}
+	}
+}
+
+// indexKnownStrings appends the indices of the leading strings of offs
+// already in the dictionary, and returns how many it took.
+func (c *column) indexKnownStrings(offs []int32, data []byte) int {
+	idx := slices.Grow(c.idx, len(offs)-1)
+	last := []byte(nil)
+	if c.lastIdx >= 0 {
+		last = c.dictPlain[c.lastOff : c.lastOff+c.lastLen]
+	}
+	k := 0
+	for ; k < len(offs)-1; k++ {
+		s := data[offs[k]:offs[k+1]]
+		if string(s) == string(last) && last != nil {
+			idx = append(idx, c.lastIdx)
+			continue
+		}
+		i, off := c.strDict.find(c.dictPlain, s, hashBytes(s))
+		if i < 0 {
+			break
+		}
+		c.lastIdx, c.lastOff, c.lastLen = i, off, int32(len(s))
+		last = c.dictPlain[off : off+int32(len(s))]
+		idx = append(idx, i)
+	}
+	c.idx = idx
+	return k
+}
+
+// appendIPs appends the 16-byte addresses of b.
+func (c *column) appendIPs(b []byte) {
+	for len(b) > 0 {
+		if !c.dictOn {
+			c.appendPlainIPs(b)
+			return
+		}
+		n := c.indexKnownIPs(b)
+		c.validRows(n)
+		if b = b[16*n:]; len(b) > 0 {
+			c.validRow()
+			c.addIP([16]byte(b))
+			b = b[16:]
+		}
+	}
+}
+
+// indexKnownIPs appends the indices of b's leading addresses already in the
+// dictionary, and returns how many it took.
+func (c *column) indexKnownIPs(b []byte) int {
+	idx := slices.Grow(c.idx, len(b)/16)
+	k := 0
+	for ; len(b) >= 16; b = b[16:] {
+		key := ipKeyOf([16]byte(b))
+		i := c.lastIPIdx
+		if key != c.lastIP || i < 0 {
+			if i = c.ipDict.find(key, hashIP(key)); i < 0 {
+				break
+			}
+			c.lastIP, c.lastIPIdx = key, i
+		}
+		idx = append(idx, i)
+		k++
+	}
+	c.idx = idx
+	return k
+}
+
+// appendPlainIPs appends the addresses of b as PLAIN text, IPv4 written in
+// place (appendIPText's way) in room made once for all.
+func (c *column) appendPlainIPs(b []byte) {
+	c.validRows(len(b) / 16)
+	plain := slices.Grow(c.plain, len(b)/16*20)
+	for ; len(b) >= 16; b = b[16:] {
+		n := len(plain)
+		if [12]byte(b) != v4InV6Prefix || cap(plain)-n < 20 {
+			plain = appendIPText(append(plain, 0, 0, 0, 0), [16]byte(b))
+		} else {
+			out := plain[n : n+20]
+			p := 4
+			for _, x := range b[12:16] {
+				binary.LittleEndian.PutUint32(out[p:], octetDot[x])
+				p += int(octetDotLen[x])
+			}
+			plain = plain[:n+p-1] // less the last dot
+		}
+		binary.LittleEndian.PutUint32(plain[n:], uint32(len(plain)-n-4))
+		c.statString(plain[n+4:])
+	}
+	c.plain = plain
+}
+
+// minMax returns the least and greatest of vals, which must not be empty.
+func minMax[T int32 | int64](vals []T) (lo, hi T) {
+	lo, hi = vals[0], vals[0]
+	for _, v := range vals[1:] {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi
 }
 
 func (c *column) stat(v int64) {
