@@ -96,7 +96,33 @@ func ipKeyOf(a [16]byte) ipKey {
 
 func hashIP(k ipKey) uint64 { return k.lo*mul1 ^ k.hi*mul2 }
 
-func hashBytes(b []byte) uint64 { return maphash.Bytes(stringSeed, b) }
+// hashBytes hashes a string value. Those of 4 to 32 bytes (account and
+// interface ids, actions, addresses) are hashed inline from two to four
+// word loads, overlapping when the length is not a multiple, and folded
+// with 128-bit multiplies as wyhash does; maphash's call took a third of
+// their dictionary lookup. The seed is random, as maphash's is.
+func hashBytes(b []byte) uint64 {
+	n := len(b)
+	switch {
+	case n >= 4 && n < 8:
+		return mum(uint64(binary.LittleEndian.Uint32(b))^wordSeed, uint64(binary.LittleEndian.Uint32(b[n-4:]))^uint64(n)*mul2)
+	case n >= 8 && n <= 16:
+		return mum(binary.LittleEndian.Uint64(b)^wordSeed, binary.LittleEndian.Uint64(b[n-8:])^uint64(n)*mul2)
+	case n > 16 && n <= 32:
+		h := mum(binary.LittleEndian.Uint64(b)^wordSeed, binary.LittleEndian.Uint64(b[8:])^uint64(n)*mul2)
+		return mum(binary.LittleEndian.Uint64(b[n-16:])^h, binary.LittleEndian.Uint64(b[n-8:])^mul1)
+	}
+	return maphash.Bytes(stringSeed, b)
+}
+
+// mum folds the 128-bit product of a and b to 64 bits.
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// wordSeed randomises hashBytes's inline hashes.
+var wordSeed = maphash.Comparable(stringSeed, 0) | 1
 
 // strIndex is dictIndex for byte strings kept in an arena (the column's
 // PLAIN dictionary bytes): entries are offsets, so adding a value to the
