@@ -221,7 +221,7 @@ func (d *denseIndex) ref(v int64) *int32 {
 		return &d.refs[o]
 	}
 	if d.off || v < -1<<61 || v > 1<<61 { // spans below then stay far from overflow
-		d.off = true
+		d.turnOff()
 		return nil
 	}
 	if len(d.refs) == 0 { // the first value: a window around it
@@ -231,7 +231,7 @@ func (d *denseIndex) ref(v int64) *int32 {
 	}
 	lo, hi := min(d.lo, v), max(d.lo+int64(len(d.refs)), v+1)
 	if hi-lo > maxDenseSpan {
-		d.off = true
+		d.turnOff()
 		return nil
 	}
 	size := min(max(2*len(d.refs), 1<<bits.Len64(uint64(hi-lo-1))), maxDenseSpan)
@@ -243,6 +243,17 @@ func (d *denseIndex) ref(v int64) *int32 {
 	int32Pool.put(d.refs)
 	d.refs, d.lo = refs, lo
 	return &d.refs[v-lo]
+}
+
+// turnOff stops the index for the row group, its window going back to the
+// pool: every value, inside the window or not, is then looked up by hash.
+// Values inside it kept going through the window before, their entries
+// missing from the hash index, which the writer's run loop (indexKnownInt64s)
+// then could not use: byte and packet counts, whose occasional outliers
+// stretch the span, went one at a time through the general add.
+func (d *denseIndex) turnOff() {
+	int32Pool.put(d.refs)
+	d.refs, d.off = nil, true
 }
 
 // zeroed returns n zeros, from the pool.
