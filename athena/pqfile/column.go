@@ -487,23 +487,26 @@ func (c *column) appendInt64s(vals []int64) {
 func (c *column) indexKnownInt64s(vals []int64) int {
 	idx := slices.Grow(c.idx, len(vals))
 	k := 0
-	if d := &c.i64Dense; !d.off {
-		refs, lo := d.refs, d.lo
-		for ; k < len(vals); k++ {
-			o := uint64(vals[k] - lo)
-			if o >= uint64(len(refs)) || refs[o] == 0 {
+	d := &c.i64Dense
+	refs, lo := d.refs, d.lo
+	hashed := d.frozen && len(c.i64Dict.hashes) == c.dictN // every entry indexed
+	for ; k < len(vals); k++ {
+		v := vals[k]
+		if o := uint64(v - lo); o < uint64(len(refs)) {
+			if refs[o] == 0 {
 				break
 			}
 			idx = append(idx, refs[o]-1)
+			continue
 		}
-	} else if len(c.i64Dict.hashes) == c.dictN { // every entry indexed
-		for ; k < len(vals); k++ {
-			i := c.i64Dict.find(vals[k], hashInt(uint64(vals[k])))
-			if i < 0 {
-				break
-			}
-			idx = append(idx, i)
+		if !hashed {
+			break
 		}
+		i := c.i64Dict.find(v, hashInt(uint64(v)))
+		if i < 0 {
+			break
+		}
+		idx = append(idx, i)
 	}
 	c.idx = idx
 	return k
@@ -685,20 +688,25 @@ func (c *column) addInt64(v int64) {
 		c.idx = append(c.idx, *ref-1)
 		return
 	}
+	// Once the window is frozen the hash index holds every entry, those
+	// inside the window too (found there first).
+	if c.i64Dense.frozen && len(c.i64Dict.hashes) < c.dictN {
+		c.indexInt64Entries()
+	}
 	var i int32
-	if ref == nil {
-		if len(c.i64Dict.hashes) < c.dictN { // the dense index just turned off
-			c.indexInt64Entries()
+	h := hashInt(uint64(v))
+	if ref != nil {
+		i = int32(c.dictN)
+		*ref = i + 1
+		if c.i64Dense.frozen {
+			c.i64Dict.insert(v, h)
 		}
-		h := hashInt(uint64(v))
+	} else {
 		if i = c.i64Dict.find(v, h); i >= 0 {
 			c.idx = append(c.idx, i)
 			return
 		}
 		i = c.i64Dict.insert(v, h)
-	} else {
-		i = int32(c.dictN)
-		*ref = i + 1
 	}
 	c.dictN++
 	c.dictPlain = binary.LittleEndian.AppendUint64(c.dictPlain, uint64(v))

@@ -198,11 +198,13 @@ func (d *strIndex) place(e strSlot) {
 // hash where dictIndex's table, for the tens of thousands of distinct times
 // of a row group, outgrows the caches. Times of a partition fall within a
 // day of seconds, small counts within a few thousand. A value that would
-// stretch the window further turns the index off for the row group.
+// stretch the window further freezes it for the row group: the values
+// outside are then hashed, those inside still found here, so that counts
+// with rare outliers (bytes and packets) keep the window for the many.
 type denseIndex struct {
-	lo   int64   // the value of refs[0]
-	refs []int32 // index+1 of value lo+i, 0 when absent
-	off  bool
+	lo     int64   // the value of refs[0]
+	refs   []int32 // index+1 of value lo+i, 0 when absent
+	frozen bool
 }
 
 // maxDenseSpan bounds the window: 1 MiB of refs, two days of seconds.
@@ -214,14 +216,14 @@ func (d *denseIndex) reset() {
 	*d = denseIndex{}
 }
 
-// ref returns the slot of v, or nil when v lies too far from the values
-// before it (the index is then off).
+// ref returns the slot of v, or nil when v lies outside a frozen window or
+// too far from the values before it (the window is then frozen).
 func (d *denseIndex) ref(v int64) *int32 {
 	if o := uint64(v - d.lo); o < uint64(len(d.refs)) {
 		return &d.refs[o]
 	}
-	if d.off || v < -1<<61 || v > 1<<61 { // spans below then stay far from overflow
-		d.turnOff()
+	if d.frozen || v < -1<<61 || v > 1<<61 { // spans below then stay far from overflow
+		d.frozen = true
 		return nil
 	}
 	if len(d.refs) == 0 { // the first value: a window around it
@@ -231,7 +233,7 @@ func (d *denseIndex) ref(v int64) *int32 {
 	}
 	lo, hi := min(d.lo, v), max(d.lo+int64(len(d.refs)), v+1)
 	if hi-lo > maxDenseSpan {
-		d.turnOff()
+		d.frozen = true
 		return nil
 	}
 	size := min(max(2*len(d.refs), 1<<bits.Len64(uint64(hi-lo-1))), maxDenseSpan)
@@ -243,17 +245,6 @@ func (d *denseIndex) ref(v int64) *int32 {
 	int32Pool.put(d.refs)
 	d.refs, d.lo = refs, lo
 	return &d.refs[v-lo]
-}
-
-// turnOff stops the index for the row group, its window going back to the
-// pool: every value, inside the window or not, is then looked up by hash.
-// Values inside it kept going through the window before, their entries
-// missing from the hash index, which the writer's run loop (indexKnownInt64s)
-// then could not use: byte and packet counts, whose occasional outliers
-// stretch the span, went one at a time through the general add.
-func (d *denseIndex) turnOff() {
-	int32Pool.put(d.refs)
-	d.refs, d.off = nil, true
 }
 
 // zeroed returns n zeros, from the pool.

@@ -616,15 +616,29 @@ func TestInt64Dictionaries(t *testing.T) {
 			return []int64{math.MinInt64, math.MaxInt64, -1 << 62, 1 << 62, -1<<62 - 1, 1<<62 + 1, 0, -1, 5}[rng.IntN(9)]
 		},
 		"small counts": func(int) int64 { return rng.Int64N(3000) },
+		"counts, rare outliers": func(int) int64 { // the window frozen, the outliers hashed
+			if rng.IntN(500) == 0 {
+				return rng.Int64N(1 << 40)
+			}
+			return rng.Int64N(5000)
+		},
 		"opposite ends": func(i int) int64 { // the dense index's bounds, both sides
 			return []int64{-1 << 62, 1 << 62, -1<<62 + 2000, 1<<61 - 5, -1 << 61, 1 << 61}[i%6]
 		},
 	}
 	for name, value := range patterns {
 		t.Run(name, func(t *testing.T) {
+			// The same values written whole (the run loops) and row by row
+			// (a selection of every row) make the same file.
 			var want []cell
-			var buf bytes.Buffer
-			w, _ := pqfile.NewWriter(&buf, []pqfile.Column{{Name: "v", Type: pqfile.Int64}}, pqfile.Options{PageBytes: 8 << 10})
+			var buf, byRows bytes.Buffer
+			cols := []pqfile.Column{{Name: "v", Type: pqfile.Int64}}
+			w, _ := pqfile.NewWriter(&buf, cols, pqfile.Options{PageBytes: 8 << 10})
+			w2, _ := pqfile.NewWriter(&byRows, cols, pqfile.Options{PageBytes: 8 << 10})
+			every := make([]int32, 20000)
+			for i := range every {
+				every[i] = int32(i)
+			}
 			for g := range 3 {
 				b := array.NewInt64Builder(memory.DefaultAllocator)
 				for i := range 20000 {
@@ -636,15 +650,27 @@ func TestInt64Dictionaries(t *testing.T) {
 				if err := w.Write([]arrow.Array{arr}, nil, arr.Len()); err != nil {
 					t.Fatal(err)
 				}
+				if err := w2.Write([]arrow.Array{arr}, every, arr.Len()); err != nil {
+					t.Fatal(err)
+				}
 				if err := w.FlushRowGroup(); err != nil {
+					t.Fatal(err)
+				}
+				if err := w2.FlushRowGroup(); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
+			if err := w2.Close(); err != nil {
+				t.Fatal(err)
+			}
 			got, _ := readBack(t, buf.Bytes())
 			compare(t, got, [][]cell{want})
+			if !bytes.Equal(buf.Bytes(), byRows.Bytes()) {
+				t.Errorf("written whole and row by row, the files differ (%d and %d bytes)", buf.Len(), byRows.Len())
+			}
 		})
 	}
 }
