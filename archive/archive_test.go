@@ -30,10 +30,19 @@ var update = flag.Bool("update", false, "rewrite the golden files under archive/
 // collect runs srcs and returns the rendered records of each input, in order.
 func collect(t *testing.T, srcs []archive.Source, opts archive.Options) ([]archive.Result, []string) {
 	t.Helper()
+	return collectWith(t, srcs, opts, nil)
+}
+
+// collectWith is collect, calling see (if not nil) with each batch first.
+func collectWith(t *testing.T, srcs []archive.Source, opts archive.Options, see func(int, *parser.Batch)) ([]archive.Result, []string) {
+	t.Helper()
 	var mu sync.Mutex
 	out := make([]strings.Builder, len(srcs))
 	results, err := archive.Run(context.Background(), srcs, opts, func(i int, b *parser.Batch) error {
 		defer b.Release()
+		if see != nil {
+			see(i, b)
+		}
 		var buf []byte
 		for r := 0; r < b.Len(); r++ {
 			buf = append(b.AppendText(buf, r), '\n')
@@ -671,4 +680,82 @@ func TestBlankLinesBeforeHeader(t *testing.T) {
 	if s := r.Stats.Samples[0]; s.Line != 14 {
 		t.Errorf("the bad line is reported at line %d, want 14", s.Line)
 	}
+}
+
+// TestBatchesSpanBlocks: a batch takes the lines of several blocks, up to
+// BatchBytes of text, and ends early at a header naming other fields and at
+// the end of the input; records, counts, rejected lines and the lines they
+// are reported at are the same as with a batch a block.
+func TestBatchesSpanBlocks(t *testing.T) {
+	swapped := "version account-id interface-id dstaddr srcaddr srcport dstport protocol bytes packets start end action log-status\n"
+	body := header + records(700, 1) + "garbage line\n" + records(300, 2) + swapped + records(900, 3) + "2 too few\n" + records(50, 4)
+	dir := t.TempDir()
+	srcs := []archive.Source{
+		archive.FileSource(writeFile(t, dir, "a.log.gz", gzipBytes(t, body)), 0),
+		archive.FileSource(writeFile(t, dir, "b.log", []byte(header+records(40, 5))), 0),
+	}
+	var mu sync.Mutex
+	type batch struct{ records, text int }
+	var batches [2][]batch
+	var bytesSum [2]int64 // of the bytes column: each line read with its format's fields
+	run := func(batchBytes int) ([]archive.Result, []string, [2]int64) {
+		batches, bytesSum = [2][]batch{}, [2]int64{}
+		results, texts := collectWith(t, srcs, archive.Options{Jobs: 1, BlockBytes: 8 << 10, BatchBytes: batchBytes}, func(i int, b *parser.Batch) {
+			mu.Lock()
+			defer mu.Unlock()
+			n := 0
+			col := b.Column(parser.FieldBytes)
+			for r := 0; r < b.Len(); r++ {
+				n += len(b.AppendText(nil, r)) + 1
+				bytesSum[i] += col.Int64(r)
+			}
+			batches[i] = append(batches[i], batch{b.Len(), n})
+		})
+		return results, texts, bytesSum
+	}
+	perBlock, perBlockText, perBlockSum := run(8 << 10)
+	blocks := len(batches[0])
+	spanning, spanningText, spanningSum := run(40 << 10)
+	for i := range srcs {
+		a, b := perBlock[i], spanning[i]
+		if perBlockText[i] != spanningText[i] || perBlockSum[i] != spanningSum[i] || a.Stats.Records != b.Stats.Records ||
+			a.Stats.Invalid != b.Stats.Invalid || a.Switches != b.Switches || !slices.Equal(sampleLines(a), sampleLines(b)) {
+			t.Fatalf("%s: batches of one block and of several differ: %+v / %+v", srcs[i].Name, a.Stats, b.Stats)
+		}
+	}
+	if r := spanning[0]; r.Stats.Records != 1950 || r.Stats.Invalid != 2 || r.Switches != 1 || !slices.Equal(sampleLines(r), []int64{702, 1904}) {
+		t.Fatalf("stats %+v, switches %d, rejected at %v", r.Stats, r.Switches, sampleLines(r))
+	}
+	// Input 0: the 1,000 records before the switch end a batch; every
+	// batch but that one and the last holds 40 KiB of text or nearly (the
+	// header and the rejected lines are not records).
+	got := batches[0]
+	if len(got) < 4 || 2*len(got) > blocks {
+		t.Fatalf("input 0: %d batches %v, %d with a batch a block", len(got), got, blocks)
+	}
+	records, switchAt := 0, -1
+	for k, b := range got {
+		if records += b.records; records == 1000 {
+			switchAt = k
+		}
+	}
+	if switchAt < 0 {
+		t.Fatalf("no batch ends at the format switch: %v", got)
+	}
+	for k, b := range got {
+		if k != switchAt && k != len(got)-1 && b.text < 39<<10 {
+			t.Errorf("input 0, batch %d: %d bytes of text, want 40 KiB (batches %v)", k, b.text, got)
+		}
+	}
+	if len(batches[1]) != 1 {
+		t.Errorf("input 1: %d batches, want 1", len(batches[1]))
+	}
+}
+
+func sampleLines(r archive.Result) []int64 {
+	var lines []int64
+	for _, s := range r.Stats.Samples {
+		lines = append(lines, s.Line)
+	}
+	return lines
 }

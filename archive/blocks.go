@@ -8,8 +8,17 @@ import (
 	"sync"
 )
 
-// DefaultBlockBytes is the size of the blocks text is cut into.
-const DefaultBlockBytes = 1 << 20
+// DefaultBlockBytes is the size of the blocks text is cut into, and
+// DefaultBatchBytes how much of their text a batch takes. A block of 128
+// KiB is parsed while the decompressor's copy of it is still in the core's
+// 1 MiB L2 cache, where one of 1 MiB had left it by then; batches stay as
+// large as the blocks were, for the sink's work per batch (Arrow arrays,
+// partitioning, a Parquet write per column). On the DuckDB peer's 2 M
+// records, a conversion took 1.5 % less CPU.
+const (
+	DefaultBlockBytes = 128 << 10
+	DefaultBatchBytes = 1 << 20
+)
 
 // block is a run of whole lines, or the marker of a line too long to hold.
 // Blocks carry no line numbers: the consumer numbers lines as it parses

@@ -28,7 +28,8 @@ type Options struct {
 	// inputs open (default GOMAXPROCS): many S3 objects may be downloading
 	// while parsing stays within the cores.
 	CPU             int
-	BlockBytes      int            // size of the blocks text is cut into (default 1 MiB)
+	BlockBytes      int            // size of the blocks text is cut into (default DefaultBlockBytes, or twice MaxLineBytes if more)
+	BatchBytes      int            // text a batch takes before it goes to the sink (default DefaultBatchBytes)
 	BatchesPerInput int            // batches an input may have in flight at the sink (default 4)
 	Format          *parser.Format // the explicit format for headerless inputs, or nil
 	MaxLineBytes    int            // longer lines are invalid (default parser.DefaultMaxLineBytes)
@@ -56,14 +57,17 @@ func (o Options) withDefaults() Options {
 	if o.CPU <= 0 {
 		o.CPU = runtime.GOMAXPROCS(0)
 	}
-	if o.BlockBytes <= 0 {
-		o.BlockBytes = DefaultBlockBytes
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = parser.DefaultMaxLineBytes
+	}
+	if o.BlockBytes <= 0 { // with room for the longest valid line
+		o.BlockBytes = max(DefaultBlockBytes, 2*o.MaxLineBytes)
+	}
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = DefaultBatchBytes
 	}
 	if o.BatchesPerInput <= 0 {
 		o.BatchesPerInput = 4
-	}
-	if o.MaxLineBytes <= 0 {
-		o.MaxLineBytes = parser.DefaultMaxLineBytes
 	}
 	if o.MaxSamples <= 0 {
 		o.MaxSamples = 20
@@ -330,34 +334,56 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 	var lastSwitch int64 // the line of the last header naming other fields
 	// parse parses data into a batch for the sink; the lines after a header
 	// naming other fields are returned, to be parsed with that format.
-	parse := func(data []byte) (rest []byte, err error) {
-		select {
-		case inFlight <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+	// A batch takes the lines of blocks until it holds BatchBytes of text,
+	// the format changes or the input ends: blocks stay small, for the
+	// parser to read while they are in the cache, batches large, for the
+	// sink's work per batch.
+	var cur *parser.Batch
+	var curText int
+	flush := func() error {
+		b := cur
+		if b == nil {
+			return nil
 		}
-		if release == nil {
-			format, key = res.Format, res.Format.String()
-			release = r.batches.releaser(key, inFlight)
-		}
-		if err := r.cpu.Acquire(ctx, 1); err != nil {
-			<-inFlight
-			return nil, err
-		}
-		b := r.batches.get(key, format, release)
-		var n int64
-		n, rest = p.ParseBlock(b, data, line)
-		line += n
+		cur, curText = nil, 0
 		res.Stats.Add(&b.Stats, r.opts.MaxSamples)
 		if r.opts.OnBatch != nil {
 			r.opts.OnBatch(b.Len())
 		}
+		if err := r.sink(idx, b); err != nil {
+			cancel()
+			return errSink{err}
+		}
+		return nil
+	}
+	parse := func(data []byte) (rest []byte, err error) {
+		if cur == nil {
+			select {
+			case inFlight <- struct{}{}:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if release == nil {
+				format, key = res.Format, res.Format.String()
+				release = r.batches.releaser(key, inFlight)
+			}
+			cur = r.batches.get(key, format, release)
+		}
+		if err := r.cpu.Acquire(ctx, 1); err != nil {
+			return nil, err
+		}
+		b := cur
+		var n int64
+		n, rest = p.ParseBlock(b, data, line)
+		line += n
+		curText += len(data) - len(rest)
 		next, at := b.NextFormat, b.OtherHeader
-		err = r.sink(idx, b)
+		if curText >= r.opts.BatchBytes || next != nil {
+			err = flush()
+		}
 		r.cpu.Release(1)
 		if err != nil {
-			cancel()
-			return nil, errSink{err}
+			return nil, err
 		}
 		if next != nil {
 			// Two objects of different field orders concatenated: the
@@ -390,6 +416,9 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 			data, sinkErr = parse(data)
 		}
 		r.bufs.put(blk.buf)
+	}
+	if sinkErr == nil {
+		sinkErr = flush()
 	}
 	if more := res.Switches - int64(r.opts.MaxSamples); more > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d more headers naming other fields, the last at line %d", more, lastSwitch))
