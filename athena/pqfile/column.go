@@ -414,7 +414,7 @@ func (c *column) validRows(n int) {
 	}
 	if c.levelsOn {
 		l := len(c.levels)
-		c.levels = slices.Grow(c.levels, n)[:l+n]
+		c.levels = double(c.levels, n)[:l+n]
 		for i := l; i < l+n; i++ {
 			c.levels[i] = 1
 		}
@@ -428,7 +428,7 @@ func (c *column) appendInt32s(vals []int32) {
 	c.stat(int64(hi))
 	for len(vals) > 0 {
 		if !c.dictOn {
-			c.plain = append(c.plain, arrow.Int32Traits.CastToBytes(vals)...)
+			c.plain = append(double(c.plain, 4*len(vals)), arrow.Int32Traits.CastToBytes(vals)...)
 			c.validRows(len(vals))
 			return
 		}
@@ -449,7 +449,7 @@ func (c *column) indexSmallInt32s(vals []int32) int {
 		return 0
 	}
 	small := (*[smallInt32]uint16)(c.i32Small)
-	idx := slices.Grow(c.idx, len(vals))
+	idx := double(c.idx, len(vals))
 	k := 0
 	for ; k < len(vals); k++ {
 		v := vals[k]
@@ -468,7 +468,7 @@ func (c *column) appendInt64s(vals []int64) {
 	c.stat(hi)
 	for len(vals) > 0 {
 		if !c.dictOn {
-			c.plain = append(c.plain, arrow.Int64Traits.CastToBytes(vals)...)
+			c.plain = append(double(c.plain, 8*len(vals)), arrow.Int64Traits.CastToBytes(vals)...)
 			c.validRows(len(vals))
 			return
 		}
@@ -485,7 +485,7 @@ func (c *column) appendInt64s(vals []int64) {
 // indexKnownInt64s appends the indices of vals's leading values already in
 // the dictionary, and returns how many it took.
 func (c *column) indexKnownInt64s(vals []int64) int {
-	idx := slices.Grow(c.idx, len(vals))
+	idx := double(c.idx, len(vals))
 	k := 0
 	d := &c.i64Dense
 	refs, lo := d.refs, d.lo
@@ -516,6 +516,7 @@ func (c *column) indexKnownInt64s(vals []int64) int {
 func (c *column) appendStrings(offs []int32, data []byte) {
 	for len(offs) > 1 {
 		if !c.dictOn {
+			c.plain = double(c.plain, int(offs[len(offs)-1]-offs[0])+4*(len(offs)-1))
 			for k := range len(offs) - 1 {
 				c.addPlainString(data[offs[k]:offs[k+1]])
 			}
@@ -535,7 +536,7 @@ func (c *column) appendStrings(offs []int32, data []byte) {
 // indexKnownStrings appends the indices of the leading strings of offs
 // already in the dictionary, and returns how many it took.
 func (c *column) indexKnownStrings(offs []int32, data []byte) int {
-	idx := slices.Grow(c.idx, len(offs)-1)
+	idx := double(c.idx, len(offs)-1)
 	last := []byte(nil)
 	if c.lastIdx >= 0 {
 		last = c.dictPlain[c.lastOff : c.lastOff+c.lastLen]
@@ -579,7 +580,7 @@ func (c *column) appendIPs(b []byte) {
 // indexKnownIPs appends the indices of b's leading addresses already in the
 // dictionary, and returns how many it took.
 func (c *column) indexKnownIPs(b []byte) int {
-	idx := slices.Grow(c.idx, len(b)/16)
+	idx := double(c.idx, len(b)/16)
 	k := 0
 	for ; len(b) >= 16; b = b[16:] {
 		key := ipKeyOf([16]byte(b))
@@ -601,7 +602,7 @@ func (c *column) indexKnownIPs(b []byte) int {
 // place (appendIPText's way) in room made once for all.
 func (c *column) appendPlainIPs(b []byte) {
 	c.validRows(len(b) / 16)
-	plain := slices.Grow(c.plain, len(b)/16*20)
+	plain := double(c.plain, len(b)/16*20)
 	for ; len(b) >= 16; b = b[16:] {
 		n := len(plain)
 		if [12]byte(b) != v4InV6Prefix || cap(plain)-n < 20 {
@@ -1249,4 +1250,20 @@ func (c *column) statistics() format.Statistics {
 		st.MaxValue = append([]byte(nil), c.maxS...)
 	}
 	return st
+}
+
+// double returns b with room for n more elements, at least twice its
+// capacity when it must grow. The page buffers of a file's first row
+// group grow from nothing to a page's size; by append's steps, a quarter
+// at these sizes, each allocation left the last as garbage, five times
+// the final size in all, and the heap grew into fresh pages for it (the
+// peer's 2 M-record conversion: 37.7 k page faults against 35.4 k, 2.4 %
+// more CPU).
+func double[T any](b []T, n int) []T {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	g := make([]T, len(b), max(len(b)+n, 2*cap(b)))
+	copy(g, b)
+	return g
 }
