@@ -396,9 +396,9 @@ func runEnd(bitmap []byte, offset, k, end int) int {
 func (c *column) appendValid(arr arrow.Array, start, end int) {
 	switch a := arr.(type) {
 	case *array.Int32:
-		c.appendInt32s(a.Int32Values()[start:end])
+		appendInts(c, a.Int32Values()[start:end], c.indexSmallInt32s, c.addInt32)
 	case *array.Int64:
-		c.appendInt64s(a.Int64Values()[start:end])
+		appendInts(c, a.Int64Values()[start:end], c.indexKnownInt64s, c.addInt64)
 	case *array.String:
 		c.appendStrings(a.ValueOffsets()[start:end+1], arrowstr.Data(a))
 	case *array.FixedSizeBinary: // 16-byte addresses (accepts)
@@ -422,21 +422,25 @@ func (c *column) validRows(n int) {
 	c.pageRows += n
 }
 
-func (c *column) appendInt32s(vals []int32) {
+// appendInts appends a run of integers: in one copy while the column is
+// PLAIN, else as dictionary indices, index taking the leading values
+// already in the dictionary and add each other value, one at a time.
+func appendInts[T int32 | int64](c *column, vals []T, index func([]T) int, add func(T)) {
 	lo, hi := minMax(vals)
 	c.stat(int64(lo))
 	c.stat(int64(hi))
 	for len(vals) > 0 {
 		if !c.dictOn {
-			c.plain = append(double(c.plain, 4*len(vals)), arrow.Int32Traits.CastToBytes(vals)...)
+			b := arrow.GetBytes(vals)
+			c.plain = append(double(c.plain, len(b)), b...)
 			c.validRows(len(vals))
 			return
 		}
-		n := c.indexSmallInt32s(vals)
+		n := index(vals)
 		c.validRows(n)
 		if vals = vals[n:]; len(vals) > 0 {
 			c.validRow()
-			c.addInt32(vals[0])
+			add(vals[0])
 			vals = vals[1:]
 		}
 	}
@@ -460,26 +464,6 @@ func (c *column) indexSmallInt32s(vals []int32) int {
 	}
 	c.idx = idx
 	return k
-}
-
-func (c *column) appendInt64s(vals []int64) {
-	lo, hi := minMax(vals)
-	c.stat(lo)
-	c.stat(hi)
-	for len(vals) > 0 {
-		if !c.dictOn {
-			c.plain = append(double(c.plain, 8*len(vals)), arrow.Int64Traits.CastToBytes(vals)...)
-			c.validRows(len(vals))
-			return
-		}
-		n := c.indexKnownInt64s(vals)
-		c.validRows(n)
-		if vals = vals[n:]; len(vals) > 0 {
-			c.validRow()
-			c.addInt64(vals[0])
-			vals = vals[1:]
-		}
-	}
 }
 
 // indexKnownInt64s appends the indices of vals's leading values already in
