@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -758,4 +759,32 @@ func sampleLines(r archive.Result) []int64 {
 		lines = append(lines, s.Line)
 	}
 	return lines
+}
+
+// TestFailedRunReleasesBatches: when the sink fails, the batches other
+// inputs were filling across blocks, never sent, still go back to the
+// allocator.
+func TestFailedRunReleasesBatches(t *testing.T) {
+	for trial := range 10 {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		dir := t.TempDir()
+		var srcs []archive.Source
+		for i := range 6 {
+			srcs = append(srcs, archive.FileSource(writeFile(t, dir, fmt.Sprintf("f%d.log", i), gzipBytes(t, header+records(4000, uint64(i)))), 0))
+		}
+		var calls atomic.Int64
+		failAt := int64(1 + trial%4)
+		_, err := archive.Run(context.Background(), srcs, archive.Options{Jobs: 3, CPU: 2, BlockBytes: 8 << 10, BatchBytes: 64 << 10, Allocator: mem},
+			func(_ int, b *parser.Batch) error {
+				defer b.Release()
+				if calls.Add(1) == failAt {
+					return errors.New("sink failed")
+				}
+				return nil
+			})
+		if err == nil || !strings.Contains(err.Error(), "sink failed") {
+			t.Fatalf("trial %d: err %v", trial, err)
+		}
+		mem.AssertSize(t, 0)
+	}
 }

@@ -421,6 +421,10 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 			continue
 		}
 		if blk.overlong {
+			// The lines before it are counted first, as they come first.
+			if sinkErr = flush(); sinkErr != nil {
+				continue
+			}
 			res.Stats.Lines++
 			res.Stats.Reject(line, parser.ReasonLineTooLong, "", nil, r.opts.MaxSamples)
 			line++
@@ -433,6 +437,9 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 	}
 	if sinkErr == nil {
 		sinkErr = flush()
+	}
+	if cur != nil { // a failure left it unsent
+		cur.Release()
 	}
 	if more := res.Switches - int64(r.opts.MaxSamples); more > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d more headers naming other fields, the last at line %d", more, lastSwitch))
