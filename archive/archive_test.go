@@ -788,3 +788,30 @@ func TestFailedRunReleasesBatches(t *testing.T) {
 		mem.AssertSize(t, 0)
 	}
 }
+
+// TestSinkWithinCPU: the sink runs within Options.CPU however many inputs
+// are open, for the batches an input sends at its end too (a small input's
+// only one).
+func TestSinkWithinCPU(t *testing.T) {
+	dir := t.TempDir()
+	var srcs []archive.Source
+	for i := range 8 {
+		srcs = append(srcs, archive.FileSource(writeFile(t, dir, fmt.Sprintf("f%d.log", i), []byte(header+records(200, uint64(i)))), 0))
+	}
+	var running, peak atomic.Int64
+	_, err := archive.Run(context.Background(), srcs, archive.Options{Jobs: 8, CPU: 1}, func(_ int, b *parser.Batch) error {
+		defer b.Release()
+		n := running.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(20 * time.Millisecond)
+		running.Add(-1)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peak.Load() != 1 {
+		t.Errorf("CPU 1, and %d sink calls ran at once", peak.Load())
+	}
+}

@@ -370,6 +370,19 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		}
 		return nil
 	}
+	// flushWithin is flush outside parse, which holds a CPU slot: the
+	// sink's work (Arrow arrays, Parquet, aggregation) counts against
+	// Options.CPU wherever it is called from.
+	flushWithin := func() error {
+		if cur == nil {
+			return nil
+		}
+		if err := r.cpu.Acquire(ctx, 1); err != nil {
+			return err // cur is released below
+		}
+		defer r.cpu.Release(1)
+		return flush()
+	}
 	parse := func(data []byte) (rest []byte, err error) {
 		if cur == nil {
 			select {
@@ -422,7 +435,7 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		}
 		if blk.overlong {
 			// The lines before it are counted first, as they come first.
-			if sinkErr = flush(); sinkErr != nil {
+			if sinkErr = flushWithin(); sinkErr != nil {
 				continue
 			}
 			res.Stats.Lines++
@@ -436,7 +449,7 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		r.bufs.put(blk.buf)
 	}
 	if sinkErr == nil {
-		sinkErr = flush()
+		sinkErr = flushWithin()
 	}
 	if cur != nil { // a failure left it unsent
 		cur.Release()
