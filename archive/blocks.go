@@ -14,7 +14,7 @@ import (
 // 1 MiB L2 cache, where one of 1 MiB had left it by then; batches stay as
 // large as the blocks were, for the sink's work per batch (Arrow arrays,
 // partitioning, a Parquet write per column). On the DuckDB peer's 2 M
-// records, a conversion took 1.5 % less CPU.
+// records, a conversion took 2.1 % less CPU.
 const (
 	DefaultBlockBytes = 128 << 10
 	DefaultBatchBytes = 1 << 20

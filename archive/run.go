@@ -346,8 +346,6 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 	var release func(*parser.Batch) // made once the format is known
 	var sinkErr error
 	var lastSwitch int64 // the line of the last header naming other fields
-	// parse parses data into a batch for the sink; the lines after a header
-	// naming other fields are returned, to be parsed with that format.
 	// A batch takes the lines of blocks until it holds BatchBytes of text,
 	// the format changes or the input ends: blocks stay small, for the
 	// parser to read while they are in the cache, batches large, for the
@@ -383,6 +381,9 @@ func (r *runner) pipe(ctx context.Context, idx int, res *Result, p *parser.Parse
 		defer r.cpu.Release(1)
 		return flush()
 	}
+	// parse parses data into the batch being filled, which goes to the
+	// sink when full; the lines after a header naming other fields are
+	// returned, to be parsed with that format into a new batch.
 	parse := func(data []byte) (rest []byte, err error) {
 		if cur == nil {
 			select {

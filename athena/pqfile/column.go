@@ -592,13 +592,7 @@ func (c *column) appendPlainIPs(b []byte) {
 		if [12]byte(b) != v4InV6Prefix || cap(plain)-n < 20 {
 			plain = appendIPText(append(plain, 0, 0, 0, 0), [16]byte(b))
 		} else {
-			out := plain[n : n+20]
-			p := 4
-			for _, x := range b[12:16] {
-				binary.LittleEndian.PutUint32(out[p:], octetDot[x])
-				p += int(octetDotLen[x])
-			}
-			plain = plain[:n+p-1] // less the last dot
+			plain = plain[:n+4+putIPv4(plain[n+4:n+20], [4]byte(b[12:]))]
 		}
 		binary.LittleEndian.PutUint32(plain[n:], uint32(len(plain)-n-4))
 		c.statString(plain[n+4:])
@@ -817,12 +811,18 @@ func appendIPText(dst []byte, a [16]byte) []byte {
 	// general formatting (a tenth of the flows table's encoding time).
 	n := len(dst)
 	dst = slices.Grow(dst, 16)[:n+16]
-	p := n
-	for _, b := range a[12:] {
-		binary.LittleEndian.PutUint32(dst[p:], octetDot[b])
+	return dst[:n+putIPv4(dst[n:], [4]byte(a[12:]))]
+}
+
+// putIPv4 writes the dotted text of a at out's start, which must have 16
+// bytes of room (each octet is written as 4 bytes), and returns its length.
+func putIPv4(out []byte, a [4]byte) int {
+	p := 0
+	for _, b := range a {
+		binary.LittleEndian.PutUint32(out[p:], octetDot[b])
 		p += int(octetDotLen[b])
 	}
-	return dst[:p-1] // less the last dot
+	return p - 1 // less the last dot
 }
 
 var v4InV6Prefix = [12]byte{10: 0xff, 11: 0xff}

@@ -97,7 +97,7 @@ func ipKeyOf(a [16]byte) ipKey {
 func hashIP(k ipKey) uint64 { return k.lo*mul1 ^ k.hi*mul2 }
 
 // hashBytes hashes a string value. Those of 4 to 32 bytes (account and
-// interface ids, actions, addresses) are hashed inline from two to four
+// interface ids, actions, statuses) are hashed inline from two to four
 // word loads, overlapping when the length is not a multiple, and folded
 // with 128-bit multiplies as wyhash does; maphash's call took a third of
 // their dictionary lookup. The seed is random, as maphash's is.
